@@ -1,0 +1,464 @@
+//! The revm [`Database`] over a [`StateProvider`]: a write cache holding what the block's
+//! transactions changed so far, from which the block's [`StateChanges`] are taken at the end.
+
+use crate::BlockHashes;
+use alloy_primitives::{
+    Address, B256, Bytes, KECCAK256_EMPTY, U256,
+    map::{Entry, HashMap},
+};
+use altius_state::{Account, AccountUpdate, StateChanges, StateError, StateProvider};
+use revm::{
+    database_interface::{DBErrorMarker, Database},
+    state::{Account as EvmAccount, AccountInfo, Bytecode, EvmState},
+};
+
+/// Errors of the database adapter.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum DbError {
+    /// The state provider failed.
+    #[error(transparent)]
+    State(#[from] StateError),
+    /// An account's code hash has no code in the state.
+    #[error("no code for hash {0}")]
+    MissingCode(B256),
+    /// The block hash source failed.
+    #[error("block hash {number}: {reason}")]
+    BlockHash {
+        /// Requested block number.
+        number: u64,
+        /// What went wrong.
+        reason: String,
+    },
+}
+
+impl DBErrorMarker for DbError {}
+
+/// A storage slot: its value before the block and its value now.
+#[derive(Clone, Copy, Debug)]
+struct Slot {
+    original: U256,
+    current: U256,
+}
+
+/// An account as the block sees it.
+#[derive(Clone, Debug)]
+struct CachedAccount {
+    /// The account before the block.
+    original: Option<Account>,
+    /// The account now (`None`: it does not exist).
+    current: Option<Account>,
+    /// Storage read or written during the block.
+    storage: HashMap<U256, Slot>,
+    /// The storage before the block no longer applies (destroyed or created in the block).
+    wiped: bool,
+}
+
+impl CachedAccount {
+    /// Deletes the account and its storage.
+    fn destroy(&mut self) {
+        self.current = None;
+        self.storage.clear();
+        self.wiped = true;
+    }
+
+    /// Takes the state a transaction left for this touched account.
+    fn take(&mut self, account: &EvmAccount) {
+        if account.is_selfdestructed() {
+            self.destroy();
+            return;
+        }
+        if account.is_created() {
+            self.storage.clear();
+            self.wiped = true;
+        } else if account.is_empty() {
+            // EIP-161: a touched empty account is deleted.
+            self.destroy();
+            return;
+        }
+        let info = &account.info;
+        self.current = Some(Account {
+            nonce: info.nonce,
+            balance: info.balance,
+            code_hash: info.code_hash,
+        });
+        for (key, slot) in account.storage.iter().filter(|(_, s)| s.is_changed()) {
+            let original = slot.original_value;
+            let entry = self.storage.entry(*key).or_insert(Slot {
+                original,
+                current: original,
+            });
+            entry.current = slot.present_value;
+        }
+    }
+
+    /// The slots to write for this account: after a wipe the non-zero ones, otherwise the
+    /// ones whose value differs from the value before the block.
+    fn changed_slots(&self) -> std::collections::BTreeMap<U256, U256> {
+        self.storage
+            .iter()
+            .filter(|(_, s)| {
+                if self.wiped {
+                    !s.current.is_zero()
+                } else {
+                    s.current != s.original
+                }
+            })
+            .map(|(k, s)| (*k, s.current))
+            .collect()
+    }
+
+    /// What the block did to this account, or `None` when it changed nothing.
+    fn update(&self) -> Option<AccountUpdate> {
+        let wipe_storage = self.wiped && self.original.is_some();
+        let Some(current) = self.current else {
+            return self.original.map(|_| AccountUpdate {
+                account: None,
+                wipe_storage: true,
+                storage: Default::default(),
+            });
+        };
+        let storage = self.changed_slots();
+        if Some(current) == self.original && storage.is_empty() && !wipe_storage {
+            return None;
+        }
+        Some(AccountUpdate {
+            account: Some(current),
+            wipe_storage,
+            storage,
+        })
+    }
+}
+
+/// The revm database of one block (or one call): reads through to the state provider and
+/// keeps every change the block's transactions committed.
+pub(crate) struct BlockDb<'a> {
+    provider: &'a dyn StateProvider,
+    hashes: Option<&'a dyn BlockHashes>,
+    accounts: HashMap<Address, CachedAccount>,
+    code: HashMap<B256, Bytecode>,
+}
+
+impl std::fmt::Debug for BlockDb<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BlockDb")
+            .field("accounts", &self.accounts.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> BlockDb<'a> {
+    /// A database over `provider`; `BLOCKHASH` asks `hashes` (zero without it).
+    pub(crate) fn new(
+        provider: &'a dyn StateProvider,
+        hashes: Option<&'a dyn BlockHashes>,
+    ) -> Self {
+        Self {
+            provider,
+            hashes,
+            accounts: HashMap::default(),
+            code: HashMap::default(),
+        }
+    }
+
+    /// The cached account at `address`, read from the provider the first time.
+    fn load(&mut self, address: Address) -> Result<&mut CachedAccount, DbError> {
+        let provider = self.provider;
+        match self.accounts.entry(address) {
+            Entry::Occupied(entry) => Ok(entry.into_mut()),
+            Entry::Vacant(entry) => {
+                let original = provider.account(address)?;
+                Ok(entry.insert(CachedAccount {
+                    original,
+                    current: original,
+                    storage: HashMap::default(),
+                    wiped: false,
+                }))
+            }
+        }
+    }
+
+    /// The account at `address` as the block sees it now.
+    pub(crate) fn account(&mut self, address: Address) -> Result<Option<Account>, DbError> {
+        Ok(self.load(address)?.current)
+    }
+
+    /// Applies the state a transaction left (the output of revm's journal).
+    pub(crate) fn apply(&mut self, state: EvmState) -> Result<(), DbError> {
+        for (address, account) in state {
+            if !account.is_touched() {
+                continue;
+            }
+            self.load(address)?.take(&account);
+            let info = &account.info;
+            if let Some(code) = &info.code
+                && info.code_hash != KECCAK256_EMPTY
+            {
+                self.code
+                    .entry(info.code_hash)
+                    .or_insert_with(|| code.clone());
+            }
+        }
+        Ok(())
+    }
+
+    /// Sets the balance of `address` (state overrides).
+    pub(crate) fn set_balance(&mut self, address: Address, balance: U256) -> Result<(), DbError> {
+        let cached = self.load(address)?;
+        cached.current.get_or_insert_with(Account::default).balance = balance;
+        Ok(())
+    }
+
+    /// Sets the nonce of `address` (state overrides).
+    pub(crate) fn set_nonce(&mut self, address: Address, nonce: u64) -> Result<(), DbError> {
+        let cached = self.load(address)?;
+        cached.current.get_or_insert_with(Account::default).nonce = nonce;
+        Ok(())
+    }
+
+    /// Sets the code of `address` (state overrides).
+    pub(crate) fn set_code(&mut self, address: Address, code: Bytes) -> Result<(), DbError> {
+        let bytecode = bytecode_from_raw(code);
+        let hash = if bytecode.is_empty() {
+            KECCAK256_EMPTY
+        } else {
+            bytecode.hash_slow()
+        };
+        self.code.insert(hash, bytecode);
+        let cached = self.load(address)?;
+        cached
+            .current
+            .get_or_insert_with(Account::default)
+            .code_hash = hash;
+        Ok(())
+    }
+
+    /// Sets one storage slot of `address` (state overrides).
+    pub(crate) fn set_storage(
+        &mut self,
+        address: Address,
+        slot: U256,
+        value: U256,
+    ) -> Result<(), DbError> {
+        let cached = self.load(address)?;
+        let entry = cached.storage.entry(slot).or_insert(Slot {
+            original: value,
+            current: value,
+        });
+        entry.current = value;
+        Ok(())
+    }
+
+    /// Replaces the whole storage of `address`: every other slot reads zero (state overrides).
+    pub(crate) fn clear_storage(&mut self, address: Address) -> Result<(), DbError> {
+        let cached = self.load(address)?;
+        cached.storage.clear();
+        cached.wiped = true;
+        Ok(())
+    }
+
+    /// Everything the applied transactions changed, in a deterministic order.
+    pub(crate) fn into_changes(self) -> Result<StateChanges, DbError> {
+        let mut changes = StateChanges::default();
+        for (address, cached) in &self.accounts {
+            let Some(update) = cached.update() else {
+                continue;
+            };
+            if let Some(account) = update.account
+                && account.code_hash != KECCAK256_EMPTY
+                && cached.original.map(|a| a.code_hash) != Some(account.code_hash)
+            {
+                let code = self
+                    .code
+                    .get(&account.code_hash)
+                    .ok_or(DbError::MissingCode(account.code_hash))?;
+                changes
+                    .code
+                    .insert(account.code_hash, code.original_bytes());
+            }
+            changes.accounts.insert(*address, update);
+        }
+        Ok(changes)
+    }
+}
+
+/// Code bytes as revm bytecode. Bytes that start like an EIP-7702 delegation but are not a
+/// valid one run as legacy code (they begin with the invalid opcode 0xEF).
+pub(crate) fn bytecode_from_raw(code: Bytes) -> Bytecode {
+    Bytecode::new_raw_checked(code.clone()).unwrap_or_else(|_| Bytecode::new_legacy(code))
+}
+
+impl Database for BlockDb<'_> {
+    type Error = DbError;
+
+    fn basic(&mut self, address: Address) -> Result<Option<AccountInfo>, DbError> {
+        Ok(self.account(address)?.map(|a| AccountInfo {
+            balance: a.balance,
+            nonce: a.nonce,
+            code_hash: a.code_hash,
+            account_id: None,
+            code: None,
+        }))
+    }
+
+    fn code_by_hash(&mut self, code_hash: B256) -> Result<Bytecode, DbError> {
+        if code_hash == KECCAK256_EMPTY {
+            return Ok(Bytecode::default());
+        }
+        if let Some(code) = self.code.get(&code_hash) {
+            return Ok(code.clone());
+        }
+        let raw = self
+            .provider
+            .code_by_hash(code_hash)?
+            .ok_or(DbError::MissingCode(code_hash))?;
+        let code = bytecode_from_raw(raw);
+        self.code.insert(code_hash, code.clone());
+        Ok(code)
+    }
+
+    fn storage(&mut self, address: Address, index: U256) -> Result<U256, DbError> {
+        let provider = self.provider;
+        let cached = self.load(address)?;
+        if let Some(slot) = cached.storage.get(&index) {
+            return Ok(slot.current);
+        }
+        let value = if cached.wiped {
+            U256::ZERO
+        } else {
+            provider.storage(address, index)?
+        };
+        cached.storage.insert(
+            index,
+            Slot {
+                original: value,
+                current: value,
+            },
+        );
+        Ok(value)
+    }
+
+    fn block_hash(&mut self, number: u64) -> Result<B256, DbError> {
+        let Some(hashes) = self.hashes else {
+            return Ok(B256::ZERO);
+        };
+        let hash = hashes.block_hash(number).map_err(|e| DbError::BlockHash {
+            number,
+            reason: e.to_string(),
+        })?;
+        Ok(hash.unwrap_or_default())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_utils::MemState;
+    use revm::state::EvmStorageSlot;
+
+    const A: Address = Address::repeat_byte(0xa);
+
+    fn state() -> MemState {
+        let mut state = MemState::default();
+        let account = Account {
+            nonce: 1,
+            balance: U256::from(10),
+            code_hash: KECCAK256_EMPTY,
+        };
+        state.accounts.insert(A, account);
+        state.storage.insert((A, U256::from(1)), U256::from(100));
+        state
+    }
+
+    /// A touched journal account for `info` with `slots` changed as `(slot, from, to)`.
+    fn touched(info: AccountInfo, slots: &[(u64, u64, u64)]) -> EvmAccount {
+        let mut account = EvmAccount::from(info);
+        account.mark_touch();
+        for (slot, from, to) in slots {
+            let mut value = EvmStorageSlot::new(U256::from(*from), 0);
+            value.present_value = U256::from(*to);
+            account.storage.insert(U256::from(*slot), value);
+        }
+        account
+    }
+
+    #[test]
+    fn reads_through_and_reports_only_real_changes() {
+        let state = state();
+        let mut db = BlockDb::new(&state, None);
+        let info = db.basic(A).unwrap().unwrap();
+        assert_eq!(info.balance, U256::from(10));
+        assert_eq!(db.storage(A, U256::from(1)).unwrap(), U256::from(100));
+        assert_eq!(db.storage(A, U256::from(2)).unwrap(), U256::ZERO);
+        let changed = touched(info, &[(1, 100, 7), (2, 0, 0)]);
+        db.apply(EvmState::from_iter([(A, changed)])).unwrap();
+        assert_eq!(db.storage(A, U256::from(1)).unwrap(), U256::from(7));
+        let changes = db.into_changes().unwrap();
+        let update = &changes.accounts[&A];
+        assert_eq!(update.storage.len(), 1);
+        assert_eq!(update.storage[&U256::from(1)], U256::from(7));
+        assert_eq!(update.account.unwrap().nonce, 1);
+        assert!(!update.wipe_storage);
+    }
+
+    #[test]
+    fn destroyed_account_is_deleted_with_its_storage() {
+        let state = state();
+        let mut db = BlockDb::new(&state, None);
+        let info = db.basic(A).unwrap().unwrap();
+        let mut gone = touched(info, &[]);
+        gone.mark_selfdestruct();
+        db.apply(EvmState::from_iter([(A, gone)])).unwrap();
+        assert_eq!(db.basic(A).unwrap(), None);
+        assert_eq!(db.storage(A, U256::from(1)).unwrap(), U256::ZERO);
+        let update = &db.into_changes().unwrap().accounts[&A];
+        assert_eq!((update.account, update.wipe_storage), (None, true));
+    }
+
+    #[test]
+    fn touched_empty_new_account_leaves_no_trace() {
+        let state = state();
+        let mut db = BlockDb::new(&state, None);
+        let b = Address::repeat_byte(0xb);
+        assert_eq!(db.basic(b).unwrap(), None);
+        db.apply(EvmState::from_iter([(
+            b,
+            touched(AccountInfo::default(), &[]),
+        )]))
+        .unwrap();
+        assert!(db.into_changes().unwrap().is_empty());
+    }
+
+    #[test]
+    fn overrides_replace_or_patch_storage_and_code() {
+        let state = state();
+        let mut db = BlockDb::new(&state, None);
+        db.set_storage(A, U256::from(3), U256::from(3)).unwrap();
+        assert_eq!(db.storage(A, U256::from(1)).unwrap(), U256::from(100));
+        db.clear_storage(A).unwrap();
+        db.set_storage(A, U256::from(3), U256::from(4)).unwrap();
+        assert_eq!(db.storage(A, U256::from(1)).unwrap(), U256::ZERO);
+        assert_eq!(db.storage(A, U256::from(3)).unwrap(), U256::from(4));
+        db.set_code(A, Bytes::from_static(&[0x00])).unwrap();
+        let hash = db.basic(A).unwrap().unwrap().code_hash;
+        assert_eq!(
+            db.code_by_hash(hash).unwrap().original_bytes().as_ref(),
+            &[0x00]
+        );
+    }
+
+    #[test]
+    fn unknown_code_is_an_error() {
+        let state = state();
+        let mut db = BlockDb::new(&state, None);
+        assert!(matches!(
+            db.code_by_hash(B256::repeat_byte(1)),
+            Err(DbError::MissingCode(_))
+        ));
+        assert_eq!(db.block_hash(5).unwrap(), B256::ZERO);
+        let bad_delegation = Bytes::from_static(&[0xef, 0x01, 0x00, 0x01]);
+        assert_eq!(
+            bytecode_from_raw(bad_delegation.clone()).original_bytes(),
+            bad_delegation
+        );
+    }
+}

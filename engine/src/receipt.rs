@@ -1,0 +1,111 @@
+//! Receipts of executed transactions.
+
+use alloy_consensus::Receipt;
+use alloy_primitives::Log;
+use op_alloy_consensus::{OpDepositReceipt, OpReceiptEnvelope, OpTxEnvelope};
+use op_revm::OpSpecId;
+
+/// What a receipt records about one executed transaction.
+#[derive(Clone, Debug)]
+pub(crate) struct ReceiptFields {
+    /// Whether execution succeeded.
+    pub(crate) success: bool,
+    /// Gas used by the block up to and including this transaction.
+    pub(crate) cumulative_gas_used: u64,
+    /// Logs emitted.
+    pub(crate) logs: Vec<Log>,
+    /// The sender's nonce before the transaction (deposits record it from Regolith on).
+    pub(crate) nonce_before: u64,
+}
+
+/// The receipt envelope matching the type of `tx`, with its logs bloom.
+///
+/// Deposit receipts carry the deposit nonce from Regolith on and receipt version 1 from
+/// Canyon on, as the OP Stack specifies. Returns `None` for transaction types without a
+/// receipt format (post-exec), which the engine never executes.
+pub(crate) fn build_receipt(
+    tx: &OpTxEnvelope,
+    fields: ReceiptFields,
+    spec: OpSpecId,
+) -> Option<OpReceiptEnvelope> {
+    let receipt = Receipt {
+        status: fields.success.into(),
+        cumulative_gas_used: fields.cumulative_gas_used,
+        logs: fields.logs,
+    };
+    Some(match tx {
+        OpTxEnvelope::Legacy(_) => OpReceiptEnvelope::Legacy(receipt.with_bloom()),
+        OpTxEnvelope::Eip2930(_) => OpReceiptEnvelope::Eip2930(receipt.with_bloom()),
+        OpTxEnvelope::Eip1559(_) => OpReceiptEnvelope::Eip1559(receipt.with_bloom()),
+        OpTxEnvelope::Eip7702(_) => OpReceiptEnvelope::Eip7702(receipt.with_bloom()),
+        OpTxEnvelope::Deposit(_) => {
+            let deposit = OpDepositReceipt {
+                inner: receipt,
+                deposit_nonce: spec
+                    .is_enabled_in(OpSpecId::REGOLITH)
+                    .then_some(fields.nonce_before),
+                deposit_receipt_version: spec.is_enabled_in(OpSpecId::CANYON).then_some(1),
+            };
+            OpReceiptEnvelope::Deposit(deposit.with_bloom())
+        }
+        OpTxEnvelope::PostExec(_) => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy_consensus::{Signed, TxEip7702, TxLegacy, TxReceipt};
+    use alloy_primitives::{Address, B256, Bytes, LogData, Signature, U256};
+    use op_alloy_consensus::TxDeposit;
+
+    fn fields() -> ReceiptFields {
+        let log = Log {
+            address: Address::repeat_byte(9),
+            data: LogData::new_unchecked(vec![B256::repeat_byte(1)], Bytes::new()),
+        };
+        ReceiptFields {
+            success: true,
+            cumulative_gas_used: 42,
+            logs: vec![log],
+            nonce_before: 3,
+        }
+    }
+
+    #[test]
+    fn envelope_follows_tx_type_and_has_bloom() {
+        let sig = Signature::new(U256::from(1), U256::from(1), false);
+        let legacy = OpTxEnvelope::Legacy(Signed::new_unhashed(TxLegacy::default(), sig));
+        let receipt = build_receipt(&legacy, fields(), OpSpecId::JOVIAN).unwrap();
+        assert!(matches!(receipt, OpReceiptEnvelope::Legacy(_)));
+        assert!(receipt.status());
+        assert_eq!(receipt.cumulative_gas_used(), 42);
+        assert!(
+            receipt
+                .bloom()
+                .contains_input(alloy_primitives::BloomInput::Raw(&[9; 20]))
+        );
+
+        let eip7702 = OpTxEnvelope::Eip7702(Signed::new_unhashed(TxEip7702::default(), sig));
+        let receipt = build_receipt(&eip7702, fields(), OpSpecId::JOVIAN).unwrap();
+        assert!(matches!(receipt, OpReceiptEnvelope::Eip7702(_)));
+    }
+
+    #[test]
+    fn deposit_receipts_carry_nonce_and_version() {
+        let deposit = OpTxEnvelope::from(TxDeposit::default());
+        let OpReceiptEnvelope::Deposit(receipt) =
+            build_receipt(&deposit, fields(), OpSpecId::JOVIAN).unwrap()
+        else {
+            panic!("not a deposit receipt");
+        };
+        assert_eq!(receipt.receipt.deposit_nonce, Some(3));
+        assert_eq!(receipt.receipt.deposit_receipt_version, Some(1));
+        let OpReceiptEnvelope::Deposit(bedrock) =
+            build_receipt(&deposit, fields(), OpSpecId::BEDROCK).unwrap()
+        else {
+            panic!("not a deposit receipt");
+        };
+        assert_eq!(bedrock.receipt.deposit_nonce, None);
+    }
+}

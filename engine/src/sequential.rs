@@ -1,0 +1,193 @@
+//! [`SequentialExecutor`]: runs a block's transactions one after another over op-revm.
+
+use crate::{
+    BlockEnv, BlockExecution, BlockHashes, ChainSpec, EngineError, EngineResult, ExecutedTx,
+    ExecutionMode, Executor, RecoveredTx, RejectedTx,
+    db::BlockDb,
+    evm::{Evm, TxRun, build_evm, revm_block, revm_cfg, run},
+    messages::{self, TxFacts},
+    receipt::{ReceiptFields, build_receipt},
+    tx::{create_address, to_op_tx},
+};
+use alloy_consensus::Transaction as _;
+use altius_state::StateProvider;
+use op_revm::OpHaltReason;
+use revm::context_interface::{ContextTr, result::ExecutionResult};
+use std::sync::Arc;
+
+/// Executes a block's transactions in order with OP Stack semantics (op-revm).
+///
+/// Transactions see each other's writes through a per-block cache over the
+/// [`StateProvider`]; the provider itself is never written. There are no block-level system
+/// calls: the chain has no L1 attributes deposit, and the EIP-4788 beacon root and EIP-2935
+/// block hash contracts are not part of its genesis, so op-reth would skip those calls too.
+#[derive(Clone, Debug)]
+pub struct SequentialExecutor {
+    chain: ChainSpec,
+    block_hashes: Option<Arc<dyn BlockHashes>>,
+}
+
+impl SequentialExecutor {
+    /// An executor for `chain`. `BLOCKHASH` returns zero until
+    /// [`SequentialExecutor::with_block_hashes`] gives it a source of hashes.
+    pub fn new(chain: ChainSpec) -> Self {
+        Self {
+            chain,
+            block_hashes: None,
+        }
+    }
+
+    /// Answers `BLOCKHASH` from `hashes`.
+    pub fn with_block_hashes(mut self, hashes: Arc<dyn BlockHashes>) -> Self {
+        self.block_hashes = Some(hashes);
+        self
+    }
+
+    /// The chain it executes.
+    pub fn chain(&self) -> &ChainSpec {
+        &self.chain
+    }
+}
+
+impl Executor for SequentialExecutor {
+    fn execute_block(
+        &self,
+        state: &dyn StateProvider,
+        env: &BlockEnv,
+        txs: Vec<RecoveredTx>,
+        mode: ExecutionMode,
+    ) -> EngineResult<BlockExecution> {
+        let mut db = BlockDb::new(state, self.block_hashes.as_deref());
+        let mut block = BlockRun {
+            chain: &self.chain,
+            env,
+            mode,
+            out: BlockExecution::default(),
+        };
+        {
+            let cfg = revm_cfg(&self.chain);
+            let mut evm = build_evm(cfg, revm_block(&self.chain, env), &mut db);
+            for (index, tx) in txs.into_iter().enumerate() {
+                block.execute(&mut evm, index, tx)?;
+            }
+        }
+        let mut out = block.out;
+        out.changes = db.into_changes()?;
+        Ok(out)
+    }
+}
+
+/// The state of one block's execution.
+struct BlockRun<'c> {
+    chain: &'c ChainSpec,
+    env: &'c BlockEnv,
+    mode: ExecutionMode,
+    out: BlockExecution,
+}
+
+impl BlockRun<'_> {
+    /// Executes one transaction, or rejects it.
+    fn execute(
+        &mut self,
+        evm: &mut Evm<'_, '_>,
+        index: usize,
+        tx: RecoveredTx,
+    ) -> EngineResult<()> {
+        match self.run_tx(evm, &tx)? {
+            Ok((result, nonce_before)) => self.record(tx, result, nonce_before),
+            Err(reason) => self.reject(index, &tx, reason),
+        }
+    }
+
+    /// Runs `tx` when it is valid in block order; otherwise says why not, in geth's words.
+    fn run_tx(
+        &self,
+        evm: &mut Evm<'_, '_>,
+        tx: &RecoveredTx,
+    ) -> EngineResult<Result<(ExecutionResult<OpHaltReason>, u64), String>> {
+        let gas_left = self.env.gas_limit.saturating_sub(self.out.gas_used);
+        if tx.tx.gas_limit() > gas_left {
+            return Ok(Err(messages::GAS_LIMIT_REACHED.to_string()));
+        }
+        if tx.tx.is_post_exec() {
+            return Ok(Err(messages::TX_TYPE_NOT_SUPPORTED.to_string()));
+        }
+        let nonce_before = evm
+            .0
+            .ctx
+            .db_mut()
+            .account(tx.sender)?
+            .map_or(0, |a| a.nonce);
+        match run(evm, to_op_tx(tx), true)? {
+            TxRun::Executed(result) => Ok(Ok((result, nonce_before))),
+            TxRun::Invalid(err) => Ok(Err(messages::invalid_tx_message(&err, &self.facts(tx)))),
+        }
+    }
+
+    /// Adds an executed transaction and its receipt to the block.
+    fn record(
+        &mut self,
+        tx: RecoveredTx,
+        result: ExecutionResult<OpHaltReason>,
+        nonce_before: u64,
+    ) -> EngineResult<()> {
+        let gas_used = result.tx_gas_used();
+        self.out.gas_used = self.out.gas_used.saturating_add(gas_used);
+        let fields = ReceiptFields {
+            success: result.is_success(),
+            cumulative_gas_used: self.out.gas_used,
+            logs: result.into_logs(),
+            nonce_before,
+        };
+        let receipt = build_receipt(&tx.tx, fields, self.chain.spec_id())
+            .ok_or_else(|| EngineError::Evm("transaction type without receipt".into()))?;
+        let executed = ExecutedTx {
+            receipt,
+            gas_used,
+            contract_address: create_address(&tx, nonce_before),
+            effective_gas_price: tx.tx.effective_gas_price(Some(self.env.base_fee)),
+            tx,
+        };
+        self.out.txs.push(executed);
+        Ok(())
+    }
+
+    /// Leaves an invalid transaction out of the block being built, or fails the block being
+    /// validated.
+    fn reject(&mut self, index: usize, tx: &RecoveredTx, reason: String) -> EngineResult<()> {
+        match self.mode {
+            ExecutionMode::Build => {
+                tracing::debug!(hash = %tx.hash, %reason, "transaction left out of block");
+                self.out.rejected.push(RejectedTx {
+                    hash: tx.hash,
+                    reason,
+                });
+                Ok(())
+            }
+            ExecutionMode::Validate => Err(EngineError::InvalidBlockTransaction {
+                index,
+                hash: tx.hash,
+                reason,
+            }),
+        }
+    }
+
+    /// The numbers of `tx` that geth's messages quote.
+    fn facts(&self, tx: &RecoveredTx) -> TxFacts {
+        let max_fee = tx.tx.max_fee_per_gas();
+        TxFacts {
+            sender: tx.sender,
+            max_fee_per_gas: max_fee,
+            max_priority_fee_per_gas: tx.tx.max_priority_fee_per_gas().unwrap_or(max_fee),
+            base_fee: self.env.base_fee,
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "sequential_tests.rs"]
+mod tests;
+
+#[cfg(test)]
+#[path = "sequential_special_tests.rs"]
+mod special_tests;

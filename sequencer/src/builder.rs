@@ -1,0 +1,196 @@
+//! Block production: on a timer (or as soon as transactions arrive when the block time is
+//! zero), take the best pool transactions, execute them, and commit the block and its state
+//! in one database transaction.
+
+use crate::{node::Node, node::NodeError, store::StoredBlock};
+use alloy_consensus::{EMPTY_OMMER_ROOT_HASH, Header, Sealed, TxReceipt};
+use alloy_primitives::{Address, B256, Bloom, Bytes, address, keccak256};
+use altius_engine::{BlockEnv, BlockExecution, ChainSpec, ExecutionMode};
+use altius_state::StateCommitter;
+use std::{sync::Arc, time::Duration};
+use tokio::sync::watch;
+use tracing::{debug, info, warn};
+
+/// Reasons for leaving a transaction out of a block that may pass in a later block; the pool
+/// keeps such transactions and drops the others.
+/// The L2ToL1MessagePasser predeploy; since Isthmus the header's `withdrawalsRoot` is its
+/// storage root.
+const L2_TO_L1_MESSAGE_PASSER: Address = address!("0x4200000000000000000000000000000000000016");
+
+const RETRYABLE_REJECTIONS: &[&str] = &["gas limit reached", "nonce too high"];
+
+/// The `extraData` of our blocks, as OP Stack chains record the EIP-1559 parameters since
+/// Holocene: version 0 with denominator and elasticity as big-endian u32; since Jovian
+/// version 1 with the minimum base fee (zero here) as a big-endian u64 after them.
+pub fn extra_data(chain: &ChainSpec) -> Bytes {
+    let mut data = vec![0u8; 9];
+    data[1..5].copy_from_slice(&as_u32(chain.eip1559_denominator).to_be_bytes());
+    data[5..9].copy_from_slice(&as_u32(chain.eip1559_elasticity).to_be_bytes());
+    if chain.spec_id() >= altius_engine::OpSpecId::JOVIAN {
+        data[0] = 1;
+        data.extend_from_slice(&0u64.to_be_bytes());
+    }
+    data.into()
+}
+
+fn as_u32(v: u64) -> u32 {
+    u32::try_from(v).unwrap_or(u32::MAX)
+}
+
+fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// Builds, executes and commits the next block. Returns it once it is durable.
+pub fn build_block(node: &Node) -> Result<Arc<StoredBlock>, NodeError> {
+    let parent = node.head();
+    let env = BlockEnv {
+        number: parent.number + 1,
+        // Strictly increasing, and never behind the wall clock.
+        timestamp: now_secs().max(parent.timestamp + 1),
+        gas_limit: node.config.sequencer.gas_limit,
+        base_fee: node.next_base_fee(&parent),
+        beneficiary: node.chain.fee_vaults().sequencer,
+        prevrandao: keccak256(parent.hash()),
+    };
+    let candidates = node.mempool.best_transactions(env.base_fee);
+    let state = node.state.latest()?;
+    let exec = node.executor.execute_block(&state, &env, candidates, ExecutionMode::Build)?;
+    drop(state);
+    commit_block(node, &parent, &env, exec)
+}
+
+fn commit_block(
+    node: &Node,
+    parent: &Sealed<Header>,
+    env: &BlockEnv,
+    exec: BlockExecution,
+) -> Result<Arc<StoredBlock>, NodeError> {
+    let dropped: Vec<_> = exec
+        .rejected
+        .iter()
+        .filter(|r| !RETRYABLE_REJECTIONS.contains(&r.reason.as_str()))
+        .inspect(|r| debug!(target: "altius::builder", hash = %r.hash, reason = %r.reason, "dropping transaction"))
+        .map(|r| r.hash)
+        .collect();
+    let txs: Vec<_> = exec.txs.iter().map(|t| t.tx.clone()).collect();
+    let receipts: Vec<_> = exec.txs.iter().map(|t| t.receipt.clone()).collect();
+    let logs_bloom = receipts.iter().fold(Bloom::ZERO, |mut acc, r| {
+        acc.accrue_bloom(&r.bloom());
+        acc
+    });
+    let txn = node.db.begin_write().map_err(|e| NodeError::Database(e.to_string()))?;
+    let state_root = match node.state.commit_block(&txn, env.number, &exec.changes) {
+        Ok(root) => root,
+        Err(e) => {
+            drop(txn);
+            node.state.on_aborted(env.number);
+            return Err(e.into());
+        }
+    };
+    let header = Header {
+        parent_hash: parent.hash(),
+        ommers_hash: EMPTY_OMMER_ROOT_HASH,
+        beneficiary: env.beneficiary,
+        state_root,
+        transactions_root: alloy_consensus::proofs::calculate_transaction_root(
+            &txs.iter().map(|t| t.tx.clone()).collect::<Vec<_>>(),
+        ),
+        receipts_root: alloy_consensus::proofs::calculate_receipt_root(&receipts),
+        logs_bloom,
+        number: env.number,
+        gas_limit: env.gas_limit,
+        gas_used: exec.gas_used,
+        timestamp: env.timestamp,
+        extra_data: extra_data(&node.chain),
+        mix_hash: env.prevrandao,
+        base_fee_per_gas: Some(env.base_fee),
+        withdrawals_root: Some(node.state.storage_root_in(&txn, L2_TO_L1_MESSAGE_PASSER)?),
+        blob_gas_used: Some(0),
+        excess_blob_gas: Some(0),
+        parent_beacon_block_root: Some(B256::ZERO),
+        requests_hash: Some(alloy_eips::eip7685::EMPTY_REQUESTS_HASH),
+        ..Default::default()
+    };
+    let block = StoredBlock { header: Sealed::new(header), txs, receipts };
+    let written = node.store.write_block(&txn, &block);
+    let committed = written
+        .map_err(NodeError::from)
+        .and_then(|()| txn.commit().map_err(|e| NodeError::Database(e.to_string())));
+    if let Err(e) = committed {
+        node.state.on_aborted(env.number);
+        return Err(e);
+    }
+    node.state.on_committed(env.number);
+    node.store.on_committed(block.header.clone());
+    after_commit(node, &block, &dropped);
+    Ok(Arc::new(block))
+}
+
+fn after_commit(node: &Node, block: &StoredBlock, dropped: &[B256]) {
+    let mined: Vec<_> = block.txs.iter().map(|t| t.hash).collect();
+    node.mempool.remove(dropped);
+    match node.state.latest() {
+        Ok(state) => node.mempool.on_block(&state, &node.pool_context(), &mined),
+        Err(e) => warn!(target: "altius::builder", error = %e, "cannot revalidate the pool"),
+    }
+    info!(
+        target: "altius::builder",
+        number = block.number(),
+        hash = %block.hash(),
+        txs = block.txs.len(),
+        gas_used = block.header.gas_used,
+        "built block"
+    );
+}
+
+/// Runs block production until `shutdown` turns true. A block that has started is always
+/// finished and committed before this returns, so a stop never leaves half a block.
+pub async fn run(node: Arc<Node>, mut shutdown: watch::Receiver<bool>) {
+    let block_time = node.config.sequencer.block_time;
+    let mut new_txs = node.mempool.subscribe();
+    let mut ticker = (block_time > 0.0).then(|| {
+        let mut t = tokio::time::interval(Duration::from_secs_f64(block_time));
+        t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        t
+    });
+    loop {
+        let go = tokio::select! {
+            biased;
+            _ = shutdown.changed() => false,
+            _ = async { ticker.as_mut().expect("checked").tick().await }, if ticker.is_some() => true,
+            r = new_txs.recv(), if ticker.is_none() => {
+                !matches!(r, Err(tokio::sync::broadcast::error::RecvError::Closed))
+            }
+        };
+        if !go || *shutdown.borrow() {
+            break;
+        }
+        loop {
+            let n = node.clone();
+            let included = match tokio::task::spawn_blocking(move || build_block(&n)).await {
+                Ok(Ok(block)) => {
+                    let included = block.txs.len();
+                    let _ = node.new_blocks.send(block);
+                    included
+                }
+                Ok(Err(e)) => {
+                    warn!(target: "altius::builder", error = %e, "block building failed");
+                    0
+                }
+                Err(e) => {
+                    warn!(target: "altius::builder", error = %e, "block task panicked");
+                    0
+                }
+            };
+            // In on-demand mode keep building while the pool still has executable work.
+            let more = included > 0 && node.mempool.status().0 > 0;
+            if ticker.is_some() || !more || *shutdown.borrow() {
+                break;
+            }
+        }
+    }
+    info!(target: "altius::builder", "block production stopped");
+}

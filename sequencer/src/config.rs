@@ -1,0 +1,199 @@
+//! Node configuration: the `altius.toml` file, with a default for every field.
+//!
+//! Unknown fields are rejected with an error naming the field, so a typo never silently
+//! falls back to a default. `altius config default` prints [`NodeConfig::example_toml`].
+
+use crate::mempool::MempoolConfig;
+use altius_engine::ChainSpec;
+use serde::{Deserialize, Serialize};
+use std::{net::IpAddr, path::PathBuf};
+
+/// The whole node configuration.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NodeConfig {
+    /// Where the database lives.
+    pub datadir: DataDir,
+    /// The chain: id, hardfork, fee parameters.
+    pub chain: ChainSpec,
+    /// Genesis: a TOML or JSON file; the built-in dev genesis when unset.
+    pub genesis: GenesisConfig,
+    /// Block production.
+    pub sequencer: SequencerConfig,
+    /// Transaction pool limits.
+    pub mempool: MempoolConfig,
+    /// JSON-RPC server.
+    pub rpc: RpcConfig,
+}
+
+/// The data directory (a newtype so that its default is `./altius-data`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct DataDir(pub PathBuf);
+
+impl Default for DataDir {
+    fn default() -> Self {
+        Self(PathBuf::from("./altius-data"))
+    }
+}
+
+/// Where the genesis comes from.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GenesisConfig {
+    /// Path of a genesis file (`.toml` or `.json`); unset: the dev genesis, which
+    /// prefunds the ten accounts of the test mnemonic with 10,000 ETH each.
+    pub file: Option<PathBuf>,
+}
+
+/// Block production settings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SequencerConfig {
+    /// Seconds between blocks; `0` builds a block as soon as a transaction arrives.
+    pub block_time: f64,
+    /// Gas limit of every block.
+    pub gas_limit: u64,
+}
+
+impl Default for SequencerConfig {
+    fn default() -> Self {
+        Self { block_time: 1.0, gas_limit: 30_000_000 }
+    }
+}
+
+/// JSON-RPC server settings (HTTP and WebSocket on the same port).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RpcConfig {
+    /// Address to listen on.
+    pub addr: IpAddr,
+    /// Port to listen on; `0` picks a free port (printed at start-up).
+    pub port: u16,
+    /// Largest accepted request body, in bytes.
+    pub max_request_bytes: usize,
+    /// Most calls in one batch request.
+    pub max_batch_size: usize,
+    /// Widest block range of one `eth_getLogs` query.
+    pub max_logs_block_range: u64,
+    /// Most logs one `eth_getLogs` query returns.
+    pub max_logs: usize,
+    /// Gas cap of `eth_call` and `eth_estimateGas`.
+    pub gas_cap: u64,
+    /// Most concurrent WebSocket connections.
+    pub max_ws_connections: usize,
+}
+
+impl Default for RpcConfig {
+    fn default() -> Self {
+        Self {
+            addr: IpAddr::from([127, 0, 0, 1]),
+            port: 8545,
+            max_request_bytes: 5 * 1024 * 1024,
+            max_batch_size: 1000,
+            max_logs_block_range: 10_000,
+            max_logs: 20_000,
+            gas_cap: 50_000_000,
+            max_ws_connections: 500,
+        }
+    }
+}
+
+/// Errors reading the configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not valid configuration (the message names the field).
+    #[error("invalid config {path}: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// The TOML error, naming the field.
+        message: String,
+    },
+    /// A value is out of range.
+    #[error("invalid config: {0}")]
+    Invalid(String),
+}
+
+impl NodeConfig {
+    /// Reads and validates a TOML file.
+    pub fn load(path: &std::path::Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+        let config: Self = toml::from_str(&text)
+            .map_err(|e| ConfigError::Parse { path: path.to_owned(), message: e.to_string() })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks values that parse but cannot work.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let s = &self.sequencer;
+        if !s.block_time.is_finite() || s.block_time < 0.0 || s.block_time > 3600.0 {
+            return Err(ConfigError::Invalid(format!(
+                "sequencer.block_time must be between 0 and 3600 seconds, got {}",
+                s.block_time
+            )));
+        }
+        if s.gas_limit < 5_000_000 {
+            return Err(ConfigError::Invalid(format!(
+                "sequencer.gas_limit must be at least 5000000, got {}",
+                s.gas_limit
+            )));
+        }
+        if self.rpc.max_batch_size == 0 || self.rpc.max_request_bytes < 1024 {
+            return Err(ConfigError::Invalid(
+                "rpc.max_batch_size must be > 0 and rpc.max_request_bytes >= 1024".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The complete commented example configuration (`altius config default`).
+    pub fn example_toml() -> &'static str {
+        include_str!("../../altius.example.toml")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn example_parses_to_defaults() {
+        let parsed: NodeConfig = toml::from_str(NodeConfig::example_toml()).unwrap();
+        assert_eq!(parsed, NodeConfig::default());
+    }
+
+    #[test]
+    fn empty_file_is_all_defaults() {
+        let parsed: NodeConfig = toml::from_str("").unwrap();
+        assert_eq!(parsed, NodeConfig::default());
+    }
+
+    #[test]
+    fn unknown_field_is_named() {
+        let err = toml::from_str::<NodeConfig>("[rpc]\nprot = 1\n").unwrap_err().to_string();
+        assert!(err.contains("prot"), "{err}");
+        let err = toml::from_str::<NodeConfig>("colour = 1\n").unwrap_err().to_string();
+        assert!(err.contains("colour"), "{err}");
+    }
+
+    #[test]
+    fn rejects_bad_values() {
+        let mut c = NodeConfig::default();
+        c.sequencer.block_time = -1.0;
+        assert!(c.validate().is_err());
+        c.sequencer.block_time = 0.0;
+        assert!(c.validate().is_ok());
+    }
+}

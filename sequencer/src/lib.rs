@@ -1,0 +1,16 @@
+//! The Altius sequencer node: configuration, mempool, block building, chain storage and the
+//! Ethereum JSON-RPC server behind the `altius` binary.
+
+#![warn(missing_docs)]
+
+pub mod bench;
+pub mod builder;
+pub mod cli;
+pub mod config;
+pub mod dev;
+mod genesis;
+pub mod mempool;
+pub mod node;
+pub mod rpc;
+pub mod run;
+pub mod store;

@@ -1,0 +1,23 @@
+//! The `altius` binary: parses the command line and runs the chosen command.
+
+use altius_sequencer::cli::{BenchCommand, Cli, Command, ConfigCommand};
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(args) => altius_sequencer::run::run(args),
+        Command::Config(ConfigCommand::Default) => {
+            print!("{}", altius_sequencer::config::NodeConfig::example_toml());
+            Ok(())
+        }
+        Command::Bench(BenchCommand::Rpc(args)) => altius_sequencer::bench::rpc::run(args),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,121 @@
+//! `altius run`: open the node, start block production and the JSON-RPC server, and stop
+//! cleanly on SIGINT or SIGTERM.
+
+use crate::{builder, cli::RunArgs, config::NodeConfig, dev, node::Node, rpc};
+use altius_engine::Genesis;
+use eyre::WrapErr;
+use std::{net::SocketAddr, path::Path};
+use tokio::sync::watch;
+use tracing::info;
+
+/// Runs the node until a stop signal.
+pub fn run(args: RunArgs) -> eyre::Result<()> {
+    init_tracing();
+    let config = load_config(&args)?;
+    let genesis = load_genesis(&config)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("altius")
+        .build()
+        .wrap_err("cannot start the async runtime")?;
+    runtime.block_on(run_node(config, genesis))
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi)
+        .try_init();
+}
+
+/// The configuration file (or the defaults) with the command-line flags applied.
+pub fn load_config(args: &RunArgs) -> eyre::Result<NodeConfig> {
+    let mut config = match &args.config {
+        Some(path) => NodeConfig::load(path)?,
+        None => NodeConfig::default(),
+    };
+    if let Some(d) = &args.datadir {
+        config.datadir.0 = d.clone();
+    }
+    if let Some(a) = args.http_addr {
+        config.rpc.addr = a;
+    }
+    if let Some(p) = args.http_port {
+        config.rpc.port = p;
+    }
+    if let Some(t) = args.block_time {
+        config.sequencer.block_time = t;
+    }
+    if let Some(g) = &args.genesis {
+        config.genesis.file = Some(g.clone());
+    }
+    config.validate()?;
+    Ok(config)
+}
+
+/// The genesis from the configured file, or the dev genesis.
+pub fn load_genesis(config: &NodeConfig) -> eyre::Result<Genesis> {
+    let Some(path) = &config.genesis.file else {
+        return Ok(Genesis::dev(&dev::dev_addresses()));
+    };
+    read_genesis_file(path)
+}
+
+fn read_genesis_file(path: &Path) -> eyre::Result<Genesis> {
+    let text = std::fs::read_to_string(path)
+        .wrap_err_with(|| format!("cannot read genesis {}", path.display()))?;
+    let genesis = if path.extension().is_some_and(|e| e == "json") {
+        serde_json::from_str(&text).wrap_err_with(|| format!("invalid genesis {}", path.display()))?
+    } else {
+        toml::from_str(&text).wrap_err_with(|| format!("invalid genesis {}", path.display()))?
+    };
+    Ok(genesis)
+}
+
+async fn run_node(config: NodeConfig, genesis: Genesis) -> eyre::Result<()> {
+    let dev_genesis = config.genesis.file.is_none();
+    let addr = SocketAddr::new(config.rpc.addr, config.rpc.port);
+    let node = tokio::task::block_in_place(|| Node::open(config, &genesis))?;
+    if dev_genesis {
+        println!("{}", dev::banner(node.chain.chain_id, 10_000));
+    }
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .wrap_err_with(|| format!("cannot listen on {addr}"))?;
+    let local = listener.local_addr()?;
+    println!("Listening on {local}");
+    info!(target: "altius::node", %local, head = node.head().number, "node started");
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let builder = tokio::spawn(builder::run(node.clone(), stop_rx.clone()));
+    let mut rpc_stop = stop_rx;
+    let server = tokio::spawn(rpc::serve(node.clone(), listener, async move {
+        let _ = rpc_stop.wait_for(|s| *s).await;
+    }));
+
+    wait_for_signal().await?;
+    info!(target: "altius::node", "stopping: finishing the block in progress");
+    let _ = stop_tx.send(true);
+    builder.await.wrap_err("block builder task failed")?;
+    match tokio::time::timeout(std::time::Duration::from_secs(5), server).await {
+        Ok(joined) => joined.wrap_err("rpc task failed")?.wrap_err("rpc server failed")?,
+        Err(_) => info!(target: "altius::node", "rpc connections still open at shutdown"),
+    }
+    info!(target: "altius::node", head = node.head().number, "stopped");
+    Ok(())
+}
+
+async fn wait_for_signal() -> eyre::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).wrap_err("cannot watch SIGTERM")?;
+    let mut int = signal(SignalKind::interrupt()).wrap_err("cannot watch SIGINT")?;
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+    Ok(())
+}

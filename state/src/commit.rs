@@ -1,0 +1,244 @@
+//! The write path: applying a block's [`StateChanges`] inside the caller's transaction.
+
+use crate::{
+    AccountUpdate, StateChanges, StateError, StateResult, scan,
+    tables::{self, AccountRow},
+    trie,
+};
+use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
+use alloy_trie::EMPTY_ROOT_HASH;
+use redb::{ReadableTable, Table, WriteTransaction};
+use std::collections::BTreeMap;
+
+/// The state tables opened in one write transaction.
+pub(crate) struct Writer<'txn> {
+    /// The block being written.
+    number: u64,
+    accounts: Table<'txn, &'static [u8; 20], &'static [u8]>,
+    hashed_accounts: Table<'txn, &'static [u8; 32], &'static [u8]>,
+    storage: Table<'txn, &'static [u8; 52], &'static [u8; 32]>,
+    hashed_storage: Table<'txn, &'static [u8; 52], &'static [u8; 32]>,
+    code: Table<'txn, &'static [u8; 32], &'static [u8]>,
+    account_changes: Table<'txn, &'static [u8; 28], &'static [u8]>,
+    storage_changes: Table<'txn, &'static [u8; 60], &'static [u8; 32]>,
+    account_history: Table<'txn, &'static [u8; 28], ()>,
+    storage_history: Table<'txn, &'static [u8; 60], ()>,
+}
+
+impl<'txn> Writer<'txn> {
+    /// Opens the tables for writing block `number`.
+    pub(crate) fn open(txn: &'txn WriteTransaction, number: u64) -> StateResult<Self> {
+        Ok(Self {
+            number,
+            accounts: txn.open_table(tables::ACCOUNTS)?,
+            hashed_accounts: txn.open_table(tables::HASHED_ACCOUNTS)?,
+            storage: txn.open_table(tables::STORAGE)?,
+            hashed_storage: txn.open_table(tables::HASHED_STORAGE)?,
+            code: txn.open_table(tables::CODE)?,
+            account_changes: txn.open_table(tables::ACCOUNT_CHANGES)?,
+            storage_changes: txn.open_table(tables::STORAGE_CHANGES)?,
+            account_history: txn.open_table(tables::ACCOUNT_HISTORY)?,
+            storage_history: txn.open_table(tables::STORAGE_HISTORY)?,
+        })
+    }
+
+    /// Applies all changes of the block and returns the new state root.
+    pub(crate) fn apply(&mut self, changes: &StateChanges) -> StateResult<B256> {
+        self.write_code(&changes.code)?;
+        for (address, update) in &changes.accounts {
+            self.apply_account(*address, update)?;
+        }
+        trie::state_root(scan::hashed_accounts(&self.hashed_accounts)?)
+    }
+
+    /// Change sets describe the state before a block; there is none before genesis.
+    fn keeps_history(&self) -> bool {
+        self.number > 0
+    }
+
+    fn write_code(&mut self, code: &BTreeMap<B256, Bytes>) -> StateResult<()> {
+        for (hash, bytes) in code {
+            if keccak256(bytes) != *hash {
+                let msg = format!("code under hash {hash} does not hash to it");
+                return Err(StateError::InvalidArgument(msg));
+            }
+            self.code.insert(&hash.0, bytes.as_ref())?;
+        }
+        Ok(())
+    }
+
+    fn account_row(&self, address: Address) -> StateResult<Option<AccountRow>> {
+        match self.accounts.get(&address.0.0)? {
+            Some(row) => Ok(Some(AccountRow::decode(row.value())?)),
+            None => Ok(None),
+        }
+    }
+
+    fn apply_account(&mut self, address: Address, update: &AccountUpdate) -> StateResult<()> {
+        let old = self.account_row(address)?;
+        let storage_root = if self.apply_storage(address, update)? {
+            trie::storage_root(scan::hashed_storage(&self.hashed_storage, address)?)?
+        } else {
+            old.map_or(EMPTY_ROOT_HASH, |row| row.storage_root)
+        };
+        let new = update.account.map(|account| AccountRow {
+            account,
+            storage_root,
+        });
+        if new != old {
+            self.write_account(address, old.as_ref(), new.as_ref())?;
+        }
+        Ok(())
+    }
+
+    fn write_account(
+        &mut self,
+        address: Address,
+        old: Option<&AccountRow>,
+        new: Option<&AccountRow>,
+    ) -> StateResult<()> {
+        if self.keeps_history() {
+            let key = tables::account_change_key(self.number, address);
+            self.account_changes
+                .insert(&key, AccountRow::encode_opt(old).as_slice())?;
+            self.account_history
+                .insert(&tables::account_history_key(address, self.number), ())?;
+        }
+        let hashed = keccak256(address);
+        match new {
+            Some(row) => {
+                let encoded = row.encode();
+                self.accounts.insert(&address.0.0, encoded.as_slice())?;
+                self.hashed_accounts.insert(&hashed.0, encoded.as_slice())?;
+            }
+            None => {
+                self.accounts.remove(&address.0.0)?;
+                self.hashed_accounts.remove(&hashed.0)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies the storage part of `update`; returns whether any slot changed. A deleted
+    /// account loses all of its storage.
+    fn apply_storage(&mut self, address: Address, update: &AccountUpdate) -> StateResult<bool> {
+        let mut touched = if update.wipe_storage || update.account.is_none() {
+            self.all_slots(address)?
+        } else {
+            BTreeMap::new()
+        };
+        if update.account.is_some() {
+            for (slot, value) in &update.storage {
+                let slot = B256::from(*slot);
+                match touched.get_mut(&slot) {
+                    Some(entry) => entry.1 = *value,
+                    None => {
+                        let old = self.slot_value(address, slot)?;
+                        touched.insert(slot, (old, *value));
+                    }
+                }
+            }
+        }
+        let mut changed = false;
+        for (slot, (old, new)) in touched {
+            if old != new {
+                self.write_slot(address, slot, old, new)?;
+                changed = true;
+            }
+        }
+        Ok(changed)
+    }
+
+    /// All slots of `address` as `slot -> (value, 0)`: what a wipe does to them.
+    fn all_slots(&self, address: Address) -> StateResult<BTreeMap<B256, (U256, U256)>> {
+        let (start, end) = scan::address_range(address);
+        let mut slots = BTreeMap::new();
+        for entry in self.storage.range::<&[u8; 52]>(&start..=&end)? {
+            let (key, value) = entry?;
+            slots.insert(
+                tables::slot_of(key.value()),
+                (tables::u256_from(value.value()), U256::ZERO),
+            );
+        }
+        Ok(slots)
+    }
+
+    fn slot_value(&self, address: Address, slot: B256) -> StateResult<U256> {
+        let value = self.storage.get(&tables::slot_key(address, slot))?;
+        Ok(value.map_or(U256::ZERO, |v| tables::u256_from(v.value())))
+    }
+
+    fn write_slot(
+        &mut self,
+        address: Address,
+        slot: B256,
+        old: U256,
+        new: U256,
+    ) -> StateResult<()> {
+        if self.keeps_history() {
+            let key = tables::storage_change_key(self.number, address, slot);
+            self.storage_changes
+                .insert(&key, &tables::u256_bytes(old))?;
+            let key = tables::storage_history_key(address, slot, self.number);
+            self.storage_history.insert(&key, ())?;
+        }
+        let plain = tables::slot_key(address, slot);
+        let hashed = tables::slot_key(address, keccak256(slot));
+        if new.is_zero() {
+            self.storage.remove(&plain)?;
+            self.hashed_storage.remove(&hashed)?;
+        } else {
+            let value = tables::u256_bytes(new);
+            self.storage.insert(&plain, &value)?;
+            self.hashed_storage.insert(&hashed, &value)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::fmt::Debug for Writer<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Writer")
+            .field("number", &self.number)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Checks that `number` is the block after the committed head (`None`: nothing committed).
+pub(crate) fn check_order(head: Option<u64>, number: u64) -> StateResult<()> {
+    let expected = match head {
+        Some(head) => head.checked_add(1).ok_or(StateError::OutOfOrder {
+            got: number,
+            expected: head,
+        })?,
+        None => 0,
+    };
+    if number == expected {
+        Ok(())
+    } else {
+        Err(StateError::OutOfOrder {
+            got: number,
+            expected,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn order_checks() {
+        assert!(check_order(None, 0).is_ok());
+        assert!(matches!(
+            check_order(None, 1),
+            Err(StateError::OutOfOrder {
+                got: 1,
+                expected: 0
+            })
+        ));
+        assert!(check_order(Some(4), 5).is_ok());
+        assert!(check_order(Some(4), 4).is_err());
+        assert!(check_order(Some(u64::MAX), 0).is_err());
+    }
+}
