@@ -40,6 +40,9 @@ f=$(grep -Eo '[0-9]+ failed' "$log/forge.txt" | tail -n 1 | grep -Eo '^[0-9]+' |
 [ "$status" -ne 0 ] && [ "$f" -eq 0 ] && f=1
 count "$p" "$f"
 
+step "building the altius binary for the end-to-end tests"
+cargo build -p altius-sequencer --bin altius
+
 step "end-to-end tests (node --test: viem, ethers, cast)"
 export ALTIUS_BIN="$root/target/debug/altius"
 status=0

@@ -16,6 +16,7 @@ mod evm;
 mod executor;
 mod genesis;
 mod messages;
+pub mod parallel;
 mod quantity;
 mod receipt;
 mod sequential;

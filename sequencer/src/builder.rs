@@ -57,7 +57,9 @@ pub fn build_block(node: &Node) -> Result<Arc<StoredBlock>, NodeError> {
     };
     let candidates = node.mempool.best_transactions(env.base_fee);
     let state = node.state.latest()?;
-    let exec = node.executor.execute_block(&state, &env, candidates, ExecutionMode::Build)?;
+    let exec = node
+        .executor
+        .execute_block(&state, &env, candidates, ExecutionMode::Build)?;
     drop(state);
     commit_block(node, &parent, &env, exec)
 }
@@ -81,7 +83,10 @@ fn commit_block(
         acc.accrue_bloom(&r.bloom());
         acc
     });
-    let txn = node.db.begin_write().map_err(|e| NodeError::Database(e.to_string()))?;
+    let txn = node
+        .db
+        .begin_write()
+        .map_err(|e| NodeError::Database(e.to_string()))?;
     let state_root = match node.state.commit_block(&txn, env.number, &exec.changes) {
         Ok(root) => root,
         Err(e) => {
@@ -114,7 +119,11 @@ fn commit_block(
         requests_hash: Some(alloy_eips::eip7685::EMPTY_REQUESTS_HASH),
         ..Default::default()
     };
-    let block = StoredBlock { header: Sealed::new(header), txs, receipts };
+    let block = StoredBlock {
+        header: Sealed::new(header),
+        txs,
+        receipts,
+    };
     let written = node.store.write_block(&txn, &block);
     let committed = written
         .map_err(NodeError::from)
@@ -193,4 +202,112 @@ pub async fn run(node: Arc<Node>, mut shutdown: watch::Receiver<bool>) {
         }
     }
     info!(target: "altius::builder", "block production stopped");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{config::NodeConfig, dev};
+    use alloy::{
+        consensus::{SignableTransaction, TxEip1559, TxEnvelope},
+        eips::eip2718::Encodable2718,
+        network::TxSignerSync,
+    };
+    use alloy_primitives::{Address, TxKind, U256};
+    use altius_engine::Genesis;
+    use altius_state::StateProvider;
+
+    fn open(dir: &std::path::Path) -> Arc<Node> {
+        let mut config = NodeConfig::default();
+        config.datadir.0 = dir.to_owned();
+        Node::open(config, &Genesis::dev(&dev::dev_addresses())).unwrap()
+    }
+
+    fn transfer(node: &Node, nonce: u64, to: Address, value: u64) -> Vec<u8> {
+        let mut tx = TxEip1559 {
+            chain_id: node.chain.chain_id,
+            nonce,
+            gas_limit: 21_000,
+            max_fee_per_gas: 10_000_000_000,
+            max_priority_fee_per_gas: 1_000,
+            to: TxKind::Call(to),
+            value: U256::from(value),
+            ..Default::default()
+        };
+        let sig = dev::dev_signer(0).sign_transaction_sync(&mut tx).unwrap();
+        TxEnvelope::from(tx.into_signed(sig)).encoded_2718()
+    }
+
+    fn submit(node: &Node, raw: &[u8]) {
+        let state = node.state.latest().unwrap();
+        node.mempool
+            .add_raw(raw, &state, &node.pool_context())
+            .unwrap();
+    }
+
+    #[test]
+    fn built_block_has_real_roots_and_survives_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let node = open(dir.path());
+        let to = Address::with_last_byte(0x77);
+        submit(&node, &transfer(&node, 0, to, 5));
+        submit(&node, &transfer(&node, 1, to, 6));
+        let block = build_block(&node).unwrap();
+        assert_eq!(block.number(), 1);
+        assert_eq!(block.txs.len(), 2);
+        let header = block.header.inner();
+        assert_eq!(
+            header.receipts_root,
+            alloy_consensus::proofs::calculate_receipt_root(&block.receipts)
+        );
+        assert_eq!(header.gas_used, 42_000);
+        assert_eq!(Some((1, header.state_root)), node.state.head());
+        assert_eq!(node.mempool.status(), (0, 0));
+        let balance = node
+            .state
+            .latest()
+            .unwrap()
+            .account(to)
+            .unwrap()
+            .unwrap()
+            .balance;
+        assert_eq!(balance, U256::from(11));
+        let (hash, root, tx) = (block.hash(), header.state_root, block.txs[1].hash);
+        drop(node);
+
+        let node = open(dir.path());
+        assert_eq!(node.head().hash(), hash);
+        assert_eq!(node.state.head(), Some((1, root)));
+        assert_eq!(node.store.block(1).unwrap().unwrap(), *block);
+        let loc = node.store.tx_location(tx).unwrap().unwrap();
+        assert_eq!((loc.block, loc.index), (1, 1));
+        // The chain goes on after the reopen.
+        submit(&node, &transfer(&node, 2, to, 1));
+        assert_eq!(build_block(&node).unwrap().txs.len(), 1);
+    }
+
+    #[test]
+    fn empty_blocks_advance_time_and_lower_the_base_fee() {
+        let dir = tempfile::tempdir().unwrap();
+        let node = open(dir.path());
+        let genesis = node.head();
+        let first = build_block(&node).unwrap();
+        let second = build_block(&node).unwrap();
+        assert!(first.header.timestamp > genesis.timestamp);
+        assert!(second.header.timestamp > first.header.timestamp);
+        assert_eq!(second.header.parent_hash, first.hash());
+        assert!(second.header.base_fee_per_gas < first.header.base_fee_per_gas);
+        assert_eq!(first.header.extra_data.len(), 17, "Jovian extraData");
+    }
+
+    #[test]
+    fn refuses_a_datadir_of_another_genesis() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(open(dir.path()));
+        let mut config = NodeConfig::default();
+        config.datadir.0 = dir.path().to_owned();
+        let other = Genesis::dev(&[Address::with_last_byte(1)]);
+        let err = Node::open(config, &other).unwrap_err().to_string();
+        assert!(err.contains("genesis"), "{err}");
+    }
 }

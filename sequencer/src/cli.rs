@@ -69,10 +69,19 @@ mod tests {
     #[test]
     fn parses_run_flags() {
         let cli = Cli::try_parse_from([
-            "altius", "run", "--datadir", "/tmp/x", "--http-port", "0", "--block-time", "0",
+            "altius",
+            "run",
+            "--datadir",
+            "/tmp/x",
+            "--http-port",
+            "0",
+            "--block-time",
+            "0",
         ])
         .unwrap();
-        let Command::Run(args) = cli.command else { panic!("not run") };
+        let Command::Run(args) = cli.command else {
+            panic!("not run")
+        };
         assert_eq!(args.http_port, Some(0));
         assert_eq!(args.block_time, Some(0.0));
         assert_eq!(args.datadir.unwrap(), PathBuf::from("/tmp/x"));

@@ -58,7 +58,10 @@ pub struct SequencerConfig {
 
 impl Default for SequencerConfig {
     fn default() -> Self {
-        Self { block_time: 1.0, gas_limit: 30_000_000 }
+        Self {
+            block_time: 1.0,
+            gas_limit: 30_000_000,
+        }
     }
 }
 
@@ -127,10 +130,14 @@ pub enum ConfigError {
 impl NodeConfig {
     /// Reads and validates a TOML file.
     pub fn load(path: &std::path::Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
-        let config: Self = toml::from_str(&text)
-            .map_err(|e| ConfigError::Parse { path: path.to_owned(), message: e.to_string() })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let config: Self = toml::from_str(&text).map_err(|e| ConfigError::Parse {
+            path: path.to_owned(),
+            message: e.to_string(),
+        })?;
         config.validate()?;
         Ok(config)
     }
@@ -182,9 +189,13 @@ mod tests {
 
     #[test]
     fn unknown_field_is_named() {
-        let err = toml::from_str::<NodeConfig>("[rpc]\nprot = 1\n").unwrap_err().to_string();
+        let err = toml::from_str::<NodeConfig>("[rpc]\nprot = 1\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("prot"), "{err}");
-        let err = toml::from_str::<NodeConfig>("colour = 1\n").unwrap_err().to_string();
+        let err = toml::from_str::<NodeConfig>("colour = 1\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("colour"), "{err}");
     }
 

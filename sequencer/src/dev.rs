@@ -34,7 +34,10 @@ pub fn banner(chain_id: u64, prefund_eth: u64) -> String {
     let signers = dev_signers();
     let mut out = String::from("\nAvailable Accounts\n==================\n\n");
     for (i, s) in signers.iter().enumerate() {
-        out += &format!("({i}) {} ({prefund_eth}.000000000000000000 ETH)\n", s.address());
+        out += &format!(
+            "({i}) {} ({prefund_eth}.000000000000000000 ETH)\n",
+            s.address()
+        );
     }
     out += "\nPrivate Keys\n==================\n\n";
     for (i, s) in signers.iter().enumerate() {
@@ -56,8 +59,17 @@ mod tests {
     fn derives_the_well_known_accounts() {
         let addrs = dev_addresses();
         assert_eq!(addrs.len(), 10);
-        assert_eq!(addrs[0], address!("0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"));
-        assert_eq!(addrs[1], address!("0x70997970C51812dc3A010C7d01b50e0d17dc79C8"));
-        assert_eq!(addrs[9], address!("0xa0Ee7A142d267C1f36714E4a8F75612F20a79720"));
+        assert_eq!(
+            addrs[0],
+            address!("0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266")
+        );
+        assert_eq!(
+            addrs[1],
+            address!("0x70997970C51812dc3A010C7d01b50e0d17dc79C8")
+        );
+        assert_eq!(
+            addrs[9],
+            address!("0xa0Ee7A142d267C1f36714E4a8F75612F20a79720")
+        );
     }
 }

@@ -39,12 +39,20 @@ fn genesis_header(node: &Node, genesis: &Genesis, state_root: B256) -> Header {
 /// Writes block 0 and its state on a fresh database.
 pub(crate) fn commit_genesis(node: &Node, genesis: &Genesis) -> Result<(), NodeError> {
     let changes = genesis.to_state_changes();
-    let txn = node.db.begin_write().map_err(|e| NodeError::Database(e.to_string()))?;
+    let txn = node
+        .db
+        .begin_write()
+        .map_err(|e| NodeError::Database(e.to_string()))?;
     let state_root = node.state.commit_block(&txn, 0, &changes)?;
     let header = Sealed::new(genesis_header(node, genesis, state_root));
-    let block = StoredBlock { header: header.clone(), txs: vec![], receipts: vec![] };
+    let block = StoredBlock {
+        header: header.clone(),
+        txs: vec![],
+        receipts: vec![],
+    };
     node.store.write_block(&txn, &block)?;
-    txn.commit().map_err(|e| NodeError::Database(e.to_string()))?;
+    txn.commit()
+        .map_err(|e| NodeError::Database(e.to_string()))?;
     node.state.on_committed(0);
     info!(target: "altius::node", hash = %header.hash(), %state_root, "committed genesis");
     node.store.on_committed(header);

@@ -84,7 +84,16 @@ impl Node {
             Arc::new(SequentialExecutor::new(chain.clone()).with_block_hashes(store.clone()));
         let mempool = Mempool::new(config.mempool.clone());
         let (new_blocks, _) = broadcast::channel(256);
-        let node = Arc::new(Self { config, chain, db, store, state, mempool, executor, new_blocks });
+        let node = Arc::new(Self {
+            config,
+            chain,
+            db,
+            store,
+            state,
+            mempool,
+            executor,
+            new_blocks,
+        });
         match node.store.head() {
             None => crate::genesis::commit_genesis(&node, genesis)?,
             Some(head) => crate::genesis::check_genesis(&node, genesis, &head)?,
@@ -94,7 +103,9 @@ impl Node {
 
     /// The newest committed header.
     pub fn head(&self) -> Sealed<Header> {
-        self.store.head().expect("the genesis is committed when the node opens")
+        self.store
+            .head()
+            .expect("the genesis is committed when the node opens")
     }
 
     /// Pool validation parameters for the next block.

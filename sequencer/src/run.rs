@@ -4,7 +4,7 @@
 use crate::{builder, cli::RunArgs, config::NodeConfig, dev, node::Node, rpc};
 use altius_engine::Genesis;
 use eyre::WrapErr;
-use std::{net::SocketAddr, path::Path};
+use std::net::SocketAddr;
 use tokio::sync::watch;
 use tracing::info;
 
@@ -59,21 +59,12 @@ pub fn load_config(args: &RunArgs) -> eyre::Result<NodeConfig> {
 
 /// The genesis from the configured file, or the dev genesis.
 pub fn load_genesis(config: &NodeConfig) -> eyre::Result<Genesis> {
-    let Some(path) = &config.genesis.file else {
-        return Ok(Genesis::dev(&dev::dev_addresses()));
-    };
-    read_genesis_file(path)
-}
-
-fn read_genesis_file(path: &Path) -> eyre::Result<Genesis> {
-    let text = std::fs::read_to_string(path)
-        .wrap_err_with(|| format!("cannot read genesis {}", path.display()))?;
-    let genesis = if path.extension().is_some_and(|e| e == "json") {
-        serde_json::from_str(&text).wrap_err_with(|| format!("invalid genesis {}", path.display()))?
-    } else {
-        toml::from_str(&text).wrap_err_with(|| format!("invalid genesis {}", path.display()))?
-    };
-    Ok(genesis)
+    match &config.genesis.file {
+        None => Ok(Genesis::dev(&dev::dev_addresses())),
+        Some(path) => {
+            Genesis::load(path).wrap_err_with(|| format!("cannot load genesis {}", path.display()))
+        }
+    }
 }
 
 async fn run_node(config: NodeConfig, genesis: Genesis) -> eyre::Result<()> {
@@ -102,7 +93,9 @@ async fn run_node(config: NodeConfig, genesis: Genesis) -> eyre::Result<()> {
     let _ = stop_tx.send(true);
     builder.await.wrap_err("block builder task failed")?;
     match tokio::time::timeout(std::time::Duration::from_secs(5), server).await {
-        Ok(joined) => joined.wrap_err("rpc task failed")?.wrap_err("rpc server failed")?,
+        Ok(joined) => joined
+            .wrap_err("rpc task failed")?
+            .wrap_err("rpc server failed")?,
         Err(_) => info!(target: "altius::node", "rpc connections still open at shutdown"),
     }
     info!(target: "altius::node", head = node.head().number, "stopped");

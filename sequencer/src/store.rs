@@ -114,7 +114,10 @@ impl ChainStore {
             txn.open_table(META)?;
         }
         txn.commit()?;
-        let store = Self { db, head: RwLock::new(None) };
+        let store = Self {
+            db,
+            head: RwLock::new(None),
+        };
         let head = match store.meta("head")? {
             Some(n) => store.header(n)?,
             None => None,
@@ -158,7 +161,9 @@ impl ChainStore {
     pub fn header(&self, number: u64) -> StoreResult<Option<Sealed<Header>>> {
         let txn = self.db.begin_read()?;
         let table = txn.open_table(HEADERS)?;
-        let Some(raw) = table.get(number)? else { return Ok(None) };
+        let Some(raw) = table.get(number)? else {
+            return Ok(None);
+        };
         decode_header(number, raw.value()).map(Some)
     }
 
@@ -172,20 +177,34 @@ impl ChainStore {
     /// The whole block `number`.
     pub fn block(&self, number: u64) -> StoreResult<Option<StoredBlock>> {
         let txn = self.db.begin_read()?;
-        let Some(raw) = txn.open_table(HEADERS)?.get(number)? else { return Ok(None) };
+        let Some(raw) = txn.open_table(HEADERS)?.get(number)? else {
+            return Ok(None);
+        };
         let header = decode_header(number, raw.value())?;
-        let body = txn.open_table(BODIES)?.get(number)?.map(|v| v.value().to_vec());
+        let body = txn
+            .open_table(BODIES)?
+            .get(number)?
+            .map(|v| v.value().to_vec());
         let txs = decode_body(number, body.as_deref().unwrap_or_default())?;
-        let receipts = txn.open_table(RECEIPTS)?.get(number)?.map(|v| v.value().to_vec());
+        let receipts = txn
+            .open_table(RECEIPTS)?
+            .get(number)?
+            .map(|v| v.value().to_vec());
         let receipts = decode_receipts(number, receipts.as_deref().unwrap_or_default())?;
-        Ok(Some(StoredBlock { header, txs, receipts }))
+        Ok(Some(StoredBlock {
+            header,
+            txs,
+            receipts,
+        }))
     }
 
     /// The receipts of block `number`.
     pub fn receipts(&self, number: u64) -> StoreResult<Option<Vec<OpReceiptEnvelope>>> {
         let txn = self.db.begin_read()?;
         let table = txn.open_table(RECEIPTS)?;
-        let Some(raw) = table.get(number)? else { return Ok(None) };
+        let Some(raw) = table.get(number)? else {
+            return Ok(None);
+        };
         decode_receipts(number, raw.value()).map(Some)
     }
 
@@ -206,9 +225,12 @@ impl ChainStore {
         let mut header = Vec::new();
         block.header.inner().encode(&mut header);
         txn.open_table(HEADERS)?.insert(number, header.as_slice())?;
-        txn.open_table(HASH_TO_NUMBER)?.insert(&block.hash().0, number)?;
-        txn.open_table(BODIES)?.insert(number, encode_body(&block.txs).as_slice())?;
-        txn.open_table(RECEIPTS)?.insert(number, encode_receipts(&block.receipts).as_slice())?;
+        txn.open_table(HASH_TO_NUMBER)?
+            .insert(&block.hash().0, number)?;
+        txn.open_table(BODIES)?
+            .insert(number, encode_body(&block.txs).as_slice())?;
+        txn.open_table(RECEIPTS)?
+            .insert(number, encode_receipts(&block.receipts).as_slice())?;
         let mut lookup = txn.open_table(TX_LOOKUP)?;
         for (index, tx) in block.txs.iter().enumerate() {
             lookup.insert(&tx.hash.0, (number, index as u32))?;
@@ -242,14 +264,20 @@ impl altius_engine::BlockHashes for ChainStore {
     fn block_hash(&self, number: u64) -> altius_engine::EngineResult<Option<B256>> {
         self.header(number)
             .map(|h| h.map(|h| h.hash()))
-            .map_err(|e| altius_engine::EngineError::State(altius_state::StateError::Database(e.to_string())))
+            .map_err(|e| {
+                altius_engine::EngineError::State(altius_state::StateError::Database(e.to_string()))
+            })
     }
 }
 
 fn decode_header(number: u64, mut raw: &[u8]) -> StoreResult<Sealed<Header>> {
     Header::decode(&mut raw)
         .map(Header::seal_slow)
-        .map_err(|e| StoreError::Corrupt { what: "header", number, message: e.to_string() })
+        .map_err(|e| StoreError::Corrupt {
+            what: "header",
+            number,
+            message: e.to_string(),
+        })
 }
 
 fn encode_body(txs: &[RecoveredTx]) -> Vec<u8> {
@@ -265,8 +293,11 @@ fn decode_body(number: u64, mut raw: &[u8]) -> StoreResult<Vec<RecoveredTx>> {
     if raw.is_empty() {
         return Ok(Vec::new());
     }
-    let corrupt =
-        |message: String| StoreError::Corrupt { what: "body", number, message };
+    let corrupt = |message: String| StoreError::Corrupt {
+        what: "body",
+        number,
+        message,
+    };
     let txs = Vec::<Bytes>::decode(&mut raw).map_err(|e| corrupt(e.to_string()))?;
     let senders = Vec::<Address>::decode(&mut raw).map_err(|e| corrupt(e.to_string()))?;
     if txs.len() != senders.len() {
@@ -294,12 +325,64 @@ fn decode_receipts(number: u64, mut raw: &[u8]) -> StoreResult<Vec<OpReceiptEnve
     if raw.is_empty() {
         return Ok(Vec::new());
     }
-    let corrupt =
-        |message: String| StoreError::Corrupt { what: "receipts", number, message };
+    let corrupt = |message: String| StoreError::Corrupt {
+        what: "receipts",
+        number,
+        message,
+    };
     let list = Vec::<Bytes>::decode(&mut raw).map_err(|e| corrupt(e.to_string()))?;
     list.iter()
         .map(|b| {
             OpReceiptEnvelope::decode_2718(&mut b.as_ref()).map_err(|e| corrupt(e.to_string()))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn corrupt_entries_are_errors_not_panics() {
+        let err = decode_body(3, &[0xc1, 0x80]).unwrap_err();
+        assert!(
+            err.to_string().contains("corrupt chain entry body 3"),
+            "{err}"
+        );
+        assert!(decode_receipts(4, &[0xff]).is_err());
+        assert!(decode_header(5, &[0x01, 0x02]).is_err());
+    }
+
+    #[test]
+    fn empty_blocks_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Arc::new(Database::create(dir.path().join("db")).unwrap());
+        let store = ChainStore::open(db.clone()).unwrap();
+        assert!(store.head().is_none());
+        let header = Sealed::new(Header {
+            number: 0,
+            ..Default::default()
+        });
+        let block = StoredBlock {
+            header: header.clone(),
+            txs: vec![],
+            receipts: vec![],
+        };
+        let txn = db.begin_write().unwrap();
+        store.write_block(&txn, &block).unwrap();
+        drop(txn);
+        assert!(
+            store.block(0).unwrap().is_none(),
+            "an uncommitted block is invisible"
+        );
+        let txn = db.begin_write().unwrap();
+        store.write_block(&txn, &block).unwrap();
+        txn.commit().unwrap();
+        store.on_committed(header.clone());
+        assert_eq!(store.block(0).unwrap().unwrap(), block);
+        assert_eq!(store.number_by_hash(header.hash()).unwrap(), Some(0));
+        drop(store);
+        let reopened = ChainStore::open(db).unwrap();
+        assert_eq!(reopened.head().map(|h| h.hash()), Some(header.hash()));
+    }
 }

@@ -1,9 +1,12 @@
 //! The write path: applying a block's [`StateChanges`] inside the caller's transaction.
 
 use crate::{
-    AccountUpdate, StateChanges, StateError, StateResult, scan,
+    AccountUpdate, StateChanges, StateError, StateResult,
+    flat_cache::{FlatKey, FlatValue, FlatView},
+    scan, ssmt,
     tables::{self, AccountRow},
     trie,
+    tries::{Session, StorageJob},
 };
 use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
 use alloy_trie::EMPTY_ROOT_HASH;
@@ -23,11 +26,21 @@ pub(crate) struct Writer<'txn> {
     storage_changes: Table<'txn, &'static [u8; 60], &'static [u8; 32]>,
     account_history: Table<'txn, &'static [u8; 28], ()>,
     storage_history: Table<'txn, &'static [u8; 60], ()>,
+    /// Bytes of keys and values written.
+    bytes: u64,
+    /// Hot values of the head the block builds on.
+    flat: FlatView,
+    /// The values the block changed, for the cache once the block is committed.
+    changes: Vec<(FlatKey, FlatValue)>,
 }
 
 impl<'txn> Writer<'txn> {
     /// Opens the tables for writing block `number`.
-    pub(crate) fn open(txn: &'txn WriteTransaction, number: u64) -> StateResult<Self> {
+    pub(crate) fn open(
+        txn: &'txn WriteTransaction,
+        number: u64,
+        flat: FlatView,
+    ) -> StateResult<Self> {
         Ok(Self {
             number,
             accounts: txn.open_table(tables::ACCOUNTS)?,
@@ -39,16 +52,65 @@ impl<'txn> Writer<'txn> {
             storage_changes: txn.open_table(tables::STORAGE_CHANGES)?,
             account_history: txn.open_table(tables::ACCOUNT_HISTORY)?,
             storage_history: txn.open_table(tables::STORAGE_HISTORY)?,
+            bytes: 0,
+            flat,
+            changes: Vec::new(),
         })
     }
 
-    /// Applies all changes of the block and returns the new state root.
-    pub(crate) fn apply(&mut self, changes: &StateChanges) -> StateResult<B256> {
+    /// Applies all changes of the block and returns the new state root: flat values first,
+    /// then the storage tries of all changed accounts (in parallel), then the account trie.
+    pub(crate) fn apply(
+        &mut self,
+        changes: &StateChanges,
+        session: &mut Session<'_>,
+    ) -> StateResult<B256> {
         self.write_code(&changes.code)?;
+        let mut plans = Vec::with_capacity(changes.accounts.len());
+        let mut jobs = Vec::new();
         for (address, update) in &changes.accounts {
-            self.apply_account(*address, update)?;
+            let old = self.account_row(*address)?;
+            let hashed = keccak256(address);
+            let job = self.apply_storage(*address, update)?.map(|(wiped, ops)| {
+                jobs.push(StorageJob {
+                    hashed,
+                    old_root: old.map_or(EMPTY_ROOT_HASH, |row| row.storage_root),
+                    wiped,
+                    ops,
+                });
+                jobs.len() - 1
+            });
+            plans.push((*address, hashed, old, update.account, job));
         }
-        trie::state_root(scan::hashed_accounts(&self.hashed_accounts)?)
+        let storage_roots = session.storage_roots(jobs)?;
+        let mut ops = Vec::with_capacity(plans.len());
+        for (address, hashed, old, account, job) in plans {
+            let storage_root = match job {
+                Some(i) => storage_roots[i],
+                None => old.map_or(EMPTY_ROOT_HASH, |row| row.storage_root),
+            };
+            let new = account.map(|account| AccountRow {
+                account,
+                storage_root,
+            });
+            if new != old {
+                self.write_account(address, old.as_ref(), new.as_ref())?;
+                let leaf = new.map(|row| trie::account_leaf(&row).into_boxed_slice());
+                ops.push((ssmt::nibbles(hashed.as_slice()), leaf));
+            }
+        }
+        ssmt::sort_ops(&mut ops);
+        session.account_root(&ops)
+    }
+
+    /// The values the block changed so far.
+    pub(crate) fn take_changes(&mut self) -> Vec<(FlatKey, FlatValue)> {
+        std::mem::take(&mut self.changes)
+    }
+
+    /// Bytes of keys and values written to the flat tables so far.
+    pub(crate) fn bytes_written(&self) -> u64 {
+        self.bytes
     }
 
     /// Change sets describe the state before a block; there is none before genesis.
@@ -63,32 +125,23 @@ impl<'txn> Writer<'txn> {
                 return Err(StateError::InvalidArgument(msg));
             }
             self.code.insert(&hash.0, bytes.as_ref())?;
+            self.bytes += 32 + bytes.len() as u64;
         }
         Ok(())
     }
 
+    /// The row of `address` before the block. Each account is read once, before the block
+    /// writes it, so the value read is the head's and may be cached.
     fn account_row(&self, address: Address) -> StateResult<Option<AccountRow>> {
-        match self.accounts.get(&address.0.0)? {
-            Some(row) => Ok(Some(AccountRow::decode(row.value())?)),
-            None => Ok(None),
+        if let Some(row) = self.flat.account(address) {
+            return Ok(row);
         }
-    }
-
-    fn apply_account(&mut self, address: Address, update: &AccountUpdate) -> StateResult<()> {
-        let old = self.account_row(address)?;
-        let storage_root = if self.apply_storage(address, update)? {
-            trie::storage_root(scan::hashed_storage(&self.hashed_storage, address)?)?
-        } else {
-            old.map_or(EMPTY_ROOT_HASH, |row| row.storage_root)
+        let row = match self.accounts.get(&address.0.0)? {
+            Some(row) => Some(AccountRow::decode(row.value())?),
+            None => None,
         };
-        let new = update.account.map(|account| AccountRow {
-            account,
-            storage_root,
-        });
-        if new != old {
-            self.write_account(address, old.as_ref(), new.as_ref())?;
-        }
-        Ok(())
+        self.flat.put_account(address, row);
+        Ok(row)
     }
 
     fn write_account(
@@ -103,13 +156,17 @@ impl<'txn> Writer<'txn> {
                 .insert(&key, AccountRow::encode_opt(old).as_slice())?;
             self.account_history
                 .insert(&tables::account_history_key(address, self.number), ())?;
+            self.bytes += 28 + 104 + 28;
         }
+        self.changes
+            .push((FlatKey::Account(address), FlatValue::Account(new.copied())));
         let hashed = keccak256(address);
         match new {
             Some(row) => {
                 let encoded = row.encode();
                 self.accounts.insert(&address.0.0, encoded.as_slice())?;
                 self.hashed_accounts.insert(&hashed.0, encoded.as_slice())?;
+                self.bytes += 2 * (32 + 104);
             }
             None => {
                 self.accounts.remove(&address.0.0)?;
@@ -119,10 +176,17 @@ impl<'txn> Writer<'txn> {
         Ok(())
     }
 
-    /// Applies the storage part of `update`; returns whether any slot changed. A deleted
-    /// account loses all of its storage.
-    fn apply_storage(&mut self, address: Address, update: &AccountUpdate) -> StateResult<bool> {
-        let mut touched = if update.wipe_storage || update.account.is_none() {
+    /// Applies the storage part of `update` to the flat tables. Returns `None` when no slot
+    /// changed, else whether the storage was wiped and the storage-trie changes: all
+    /// remaining slots after a wipe, the changed ones otherwise. A deleted account loses all
+    /// of its storage.
+    fn apply_storage(
+        &mut self,
+        address: Address,
+        update: &AccountUpdate,
+    ) -> StateResult<Option<(bool, Vec<ssmt::Op>)>> {
+        let wiped = update.wipe_storage || update.account.is_none();
+        let mut touched = if wiped {
             self.all_slots(address)?
         } else {
             BTreeMap::new()
@@ -139,14 +203,19 @@ impl<'txn> Writer<'txn> {
                 }
             }
         }
-        let mut changed = false;
+        let (mut changed, mut ops) = (false, Vec::new());
         for (slot, (old, new)) in touched {
             if old != new {
                 self.write_slot(address, slot, old, new)?;
                 changed = true;
             }
+            if old != new || (wiped && !new.is_zero()) {
+                let leaf = (!new.is_zero()).then(|| trie::storage_leaf(new).into_boxed_slice());
+                ops.push((ssmt::nibbles(keccak256(slot).as_slice()), leaf));
+            }
         }
-        Ok(changed)
+        ssmt::sort_ops(&mut ops);
+        Ok(changed.then_some((wiped, ops)))
     }
 
     /// All slots of `address` as `slot -> (value, 0)`: what a wipe does to them.
@@ -163,9 +232,15 @@ impl<'txn> Writer<'txn> {
         Ok(slots)
     }
 
+    /// The value of a slot before the block (read once, before the block writes it).
     fn slot_value(&self, address: Address, slot: B256) -> StateResult<U256> {
+        if let Some(value) = self.flat.slot(address, slot) {
+            return Ok(value);
+        }
         let value = self.storage.get(&tables::slot_key(address, slot))?;
-        Ok(value.map_or(U256::ZERO, |v| tables::u256_from(v.value())))
+        let value = value.map_or(U256::ZERO, |v| tables::u256_from(v.value()));
+        self.flat.put_slot(address, slot, value);
+        Ok(value)
     }
 
     fn write_slot(
@@ -181,7 +256,10 @@ impl<'txn> Writer<'txn> {
                 .insert(&key, &tables::u256_bytes(old))?;
             let key = tables::storage_history_key(address, slot, self.number);
             self.storage_history.insert(&key, ())?;
+            self.bytes += 60 + 32 + 60;
         }
+        self.changes
+            .push((FlatKey::Slot(address, slot), FlatValue::Slot(new)));
         let plain = tables::slot_key(address, slot);
         let hashed = tables::slot_key(address, keccak256(slot));
         if new.is_zero() {
@@ -191,6 +269,7 @@ impl<'txn> Writer<'txn> {
             let value = tables::u256_bytes(new);
             self.storage.insert(&plain, &value)?;
             self.hashed_storage.insert(&hashed, &value)?;
+            self.bytes += 2 * (52 + 32);
         }
         Ok(())
     }

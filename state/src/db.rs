@@ -3,20 +3,45 @@
 use crate::{
     HistoricalState, LatestState, StateChanges, StateCommitter, StateError, StateResult,
     commit::{self, Writer},
+    flat_cache::{FlatCache, FlatView},
+    layout,
     meta::{self, Meta},
-    prune, tables,
+    prune,
+    ssmt::store,
+    tables,
+    tries::{TrieOptions, Tries},
 };
 use alloy_primitives::{Address, B256};
 use parking_lot::RwLock;
+use rayon::{ThreadPool, ThreadPoolBuilder};
 use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable, WriteTransaction};
 use std::sync::Arc;
 
 /// Options of a [`StateDb`].
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct StateConfig {
     /// Keep the history needed to read (and prove) the state of the last `n` blocks, head
     /// included; `None` keeps the history of all blocks. Must be at least 1.
     pub retain_blocks: Option<u64>,
+    /// Depth in nibbles at which the tries are split into independently hashed and stored
+    /// shards: 0 (one shard), 1 (16 shards) or 2 (256 shards). Fixed when the database is
+    /// created: an existing database keeps the depth it was created with.
+    pub shard_depth: u8,
+    /// Memory budget, in bytes, of the trie nodes kept in memory between blocks.
+    pub cache_bytes: u64,
+    /// Threads that update and hash the tries; 0 uses rayon's global pool.
+    pub threads: usize,
+}
+
+impl Default for StateConfig {
+    fn default() -> Self {
+        Self {
+            retain_blocks: None,
+            shard_depth: 1,
+            cache_bytes: 512 << 20,
+            threads: 0,
+        }
+    }
 }
 
 /// The world state, stored in tables prefixed `state_` of a shared redb database.
@@ -35,6 +60,12 @@ pub struct StateDb {
     config: StateConfig,
     /// The committed head, refreshed on open and on [`StateCommitter::on_committed`].
     head: Arc<RwLock<Option<(u64, B256)>>>,
+    /// The tries in memory.
+    pub(crate) tries: Arc<Tries>,
+    /// Hot account rows and slots of the head.
+    pub(crate) flat: Arc<FlatCache>,
+    /// The pool hashing the tries; `None`: rayon's global pool.
+    pool: Option<Arc<ThreadPool>>,
 }
 
 impl StateDb {
@@ -50,13 +81,30 @@ impl StateDb {
                 "retain_blocks must be at least 1".into(),
             ));
         }
+        if usize::from(config.shard_depth) > store::MAX_SHARD_DEPTH {
+            return Err(StateError::InvalidArgument(format!(
+                "shard_depth must be at most {}",
+                store::MAX_SHARD_DEPTH
+            )));
+        }
         create_tables(&db)?;
+        let depth = layout::open_tries(&db, usize::from(config.shard_depth))?;
+        // A quarter of the budget holds flat values, the rest trie nodes.
+        let budget = usize::try_from(config.cache_bytes).unwrap_or(usize::MAX);
+        let options = TrieOptions {
+            depth,
+            cache_bytes: budget - budget / 4,
+        };
         let state = Self {
             db,
             config,
             head: Arc::new(RwLock::new(None)),
+            tries: Arc::new(Tries::new(options)),
+            flat: Arc::new(FlatCache::new(budget / 4)),
+            pool: build_pool(config.threads)?,
         };
         state.refresh_head()?;
+        state.flat.reset(state.head());
         Ok(state)
     }
 
@@ -72,7 +120,7 @@ impl StateDb {
 
     /// The latest committed state, as a consistent snapshot.
     pub fn latest(&self) -> StateResult<LatestState> {
-        LatestState::new(&self.begin_read()?)
+        LatestState::new(&self.begin_read()?, self.flat.clone())
     }
 
     /// The state as of block `number`, as a consistent snapshot.
@@ -82,7 +130,7 @@ impl StateDb {
     pub fn at_block(&self, number: u64) -> StateResult<HistoricalState> {
         let txn = self.begin_read()?;
         Meta::read_snapshot(&txn)?.check_available(number)?;
-        HistoricalState::new(&txn, number)
+        HistoricalState::new(&txn, number, self.flat.clone())
     }
 
     /// The state root after block `number`.
@@ -109,6 +157,23 @@ impl StateDb {
         }
     }
 
+    /// A clone whose trie work runs on `threads` threads (0: rayon's global pool).
+    pub(crate) fn with_threads(&self, threads: usize) -> StateResult<Self> {
+        let mut state = self.clone();
+        state.pool = build_pool(threads)?;
+        Ok(state)
+    }
+
+    /// Bytes of keys and values the last [`StateCommitter::commit_block`] wrote.
+    pub(crate) fn last_bytes_written(&self) -> u64 {
+        self.tries.last_bytes_written()
+    }
+
+    /// Time the last [`StateCommitter::commit_block`] spent updating and hashing tries.
+    pub(crate) fn last_trie_time(&self) -> std::time::Duration {
+        self.tries.last_trie_time()
+    }
+
     pub(crate) fn begin_read(&self) -> StateResult<ReadTransaction> {
         Ok(self.db.begin_read()?)
     }
@@ -118,6 +183,19 @@ impl StateDb {
         *self.head.write() = head;
         Ok(())
     }
+}
+
+/// A dedicated pool of `threads` threads; `None` for 0 (rayon's global pool).
+fn build_pool(threads: usize) -> StateResult<Option<Arc<ThreadPool>>> {
+    if threads == 0 {
+        return Ok(None);
+    }
+    let pool = ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("altius-state-{i}"))
+        .build()
+        .map_err(|e| StateError::InvalidArgument(format!("state thread pool: {e}")))?;
+    Ok(Some(Arc::new(pool)))
 }
 
 /// Creates all state tables in a transaction of their own.
@@ -148,24 +226,47 @@ impl StateCommitter for StateDb {
     ) -> StateResult<B256> {
         let head = Meta::read(&txn.open_table(tables::META)?)?.head;
         commit::check_order(head.map(|(n, _)| n), number)?;
-        let root = Writer::open(txn, number)?.apply(changes)?;
+        let mut session = self.tries.session(&self.db, head, self.pool.as_deref())?;
+        let flat = FlatView {
+            cache: self.flat.clone(),
+            head,
+        };
+        let mut writer = Writer::open(txn, number, flat)?;
+        let root = writer.apply(changes, &mut session)?;
+        let flat_bytes = writer.bytes_written();
+        self.flat
+            .set_pending(head, (number, root), writer.take_changes());
+        drop(writer);
+        let node_bytes = session.persist(txn, (number, root))?;
+        self.tries.set_last_bytes_written(flat_bytes + node_bytes);
         meta::write_head(txn, number, root)?;
         if let Some(retain) = self.config.retain_blocks {
             prune::prune(txn, number, retain)?;
         }
-        tracing::debug!(number, %root, accounts = changes.accounts.len(), "state block written");
+        tracing::debug!(
+            target: "altius::state",
+            number,
+            %root,
+            accounts = changes.accounts.len(),
+            flat_bytes,
+            node_bytes,
+            "state block written"
+        );
         Ok(root)
     }
 
     fn on_committed(&self, number: u64) {
+        self.tries.on_committed(number);
+        self.flat.on_committed(number);
         if let Err(error) = self.refresh_head() {
-            tracing::warn!(number, %error, "cannot refresh the state head after a commit");
+            tracing::warn!(target: "altius::state", number, %error, "cannot refresh the state head after a commit");
         }
     }
 
     fn on_aborted(&self, number: u64) {
-        // Nothing to forget: only committed data is ever cached.
-        tracing::debug!(number, "state block aborted");
+        self.tries.on_aborted(number);
+        self.flat.on_aborted(number);
+        tracing::debug!(target: "altius::state", number, "state block aborted");
     }
 }
 

@@ -1,9 +1,11 @@
 //! EIP-1186 account and storage proofs at any retained block.
 
 use crate::{
-    HistoricalState, StateDb, StateError, StateResult, history,
+    HistoricalState, LatestState, StateDb, StateError, StateResult, history,
     meta::{self, Meta},
-    scan, tables, trie,
+    scan,
+    ssmt::{self, store::StoreReader},
+    tables, trie,
 };
 use alloy_primitives::{Address, B256, keccak256};
 use alloy_rpc_types_eth::{EIP1186AccountProofResponse, EIP1186StorageProof};
@@ -13,8 +15,9 @@ use redb::ReadTransaction;
 impl StateDb {
     /// The EIP-1186 proof of `address` and its storage `slots` in the state of `block`.
     ///
-    /// Absent accounts and slots get exclusion proofs. The tries are rebuilt from the flat
-    /// state, with change sets reverted for older blocks.
+    /// Absent accounts and slots get exclusion proofs. Proofs at the head read the stored
+    /// tries (nodes in memory or in the trie tables); for older blocks the tries are rebuilt
+    /// from the flat state with the change sets reverted.
     pub fn proof(
         &self,
         block: u64,
@@ -22,8 +25,12 @@ impl StateDb {
         slots: &[B256],
     ) -> StateResult<EIP1186AccountProofResponse> {
         let txn = self.begin_read()?;
-        let head = Meta::read_snapshot(&txn)?.check_available(block)?;
-        let state = HistoricalState::new(&txn, block)?;
+        let meta = Meta::read_snapshot(&txn)?;
+        let head = meta.check_available(block)?;
+        if let Some(head) = meta.head.filter(|(number, _)| *number == block) {
+            return self.latest_proof(&txn, head, address, slots);
+        }
+        let state = HistoricalState::new(&txn, block, self.flat.clone())?;
         let account_proof = account_proof(&txn, block, address)?;
         let row = state.account_row(address)?;
         let storage_hash = row.map_or(EMPTY_ROOT_HASH, |r| r.storage_root);
@@ -46,6 +53,49 @@ impl StateDb {
             storage_hash,
             account_proof,
             storage_proof: storage_proof.1,
+        })
+    }
+}
+
+impl StateDb {
+    /// The proof of `address` and `slots` at the head of the snapshot `txn`.
+    fn latest_proof(
+        &self,
+        txn: &ReadTransaction,
+        head: (u64, B256),
+        address: Address,
+        slots: &[B256],
+    ) -> StateResult<EIP1186AccountProofResponse> {
+        let state = LatestState::new(txn, self.flat.clone())?;
+        let row = state.account_row(address)?;
+        let storage_hash = row.map_or(EMPTY_ROOT_HASH, |r| r.storage_root);
+        let hashed = keccak256(address);
+        let (accounts, storage) = self.tries.roots_at(head, hashed, storage_hash);
+        let reader = StoreReader::new(txn, self.tries.depth())?;
+        let account_proof = ssmt::proof::proof(
+            &reader.source(None),
+            accounts,
+            &ssmt::nibbles(hashed.as_slice()),
+        )?;
+        let mut storage_proof = Vec::with_capacity(slots.len());
+        for slot in slots {
+            let key = ssmt::nibbles(keccak256(slot).as_slice());
+            let proof = ssmt::proof::proof(&reader.source(Some(hashed)), storage.clone(), &key)?;
+            storage_proof.push(EIP1186StorageProof {
+                key: (*slot).into(),
+                value: state.slot(address, *slot)?,
+                proof,
+            });
+        }
+        let account = row.map(|r| r.account).unwrap_or_default();
+        Ok(EIP1186AccountProofResponse {
+            address,
+            balance: account.balance,
+            code_hash: account.code_hash,
+            nonce: account.nonce,
+            storage_hash,
+            account_proof,
+            storage_proof,
         })
     }
 }

@@ -1,28 +1,35 @@
 //! [`StateProvider`]s over read snapshots: the latest state and the state at an earlier block.
 
 use crate::{
-    Account, StateProvider, StateResult, history,
+    Account, StateProvider, StateResult,
+    flat_cache::{FlatCache, FlatView},
+    history,
     meta::Meta,
     tables::{self, AccountRow},
 };
 use alloy_primitives::{Address, B256, Bytes, U256};
 use redb::{ReadOnlyTable, ReadTransaction};
+use std::sync::Arc;
 
 /// The latest committed state, read from one database snapshot.
 ///
 /// The snapshot is consistent: blocks committed after its creation are not visible.
 pub struct LatestState {
     head: Option<(u64, B256)>,
+    /// Hot values of the head, when the snapshot is at the cache's head.
+    flat: FlatView,
     accounts: ReadOnlyTable<&'static [u8; 20], &'static [u8]>,
     storage: ReadOnlyTable<&'static [u8; 52], &'static [u8; 32]>,
     code: ReadOnlyTable<&'static [u8; 32], &'static [u8]>,
 }
 
 impl LatestState {
-    /// Opens the state tables of `txn`.
-    pub(crate) fn new(txn: &ReadTransaction) -> StateResult<Self> {
+    /// Opens the state tables of `txn`, reading hot values from `cache`.
+    pub(crate) fn new(txn: &ReadTransaction, cache: Arc<FlatCache>) -> StateResult<Self> {
+        let head = Meta::read_snapshot(txn)?.head;
         Ok(Self {
-            head: Meta::read_snapshot(txn)?.head,
+            head,
+            flat: FlatView { cache, head },
             accounts: txn.open_table(tables::ACCOUNTS)?,
             storage: txn.open_table(tables::STORAGE)?,
             code: txn.open_table(tables::CODE)?,
@@ -36,15 +43,26 @@ impl LatestState {
 
     /// The stored row of `address`, with its storage root.
     pub(crate) fn account_row(&self, address: Address) -> StateResult<Option<AccountRow>> {
-        match self.accounts.get(&address.0.0)? {
-            Some(row) => Ok(Some(AccountRow::decode(row.value())?)),
-            None => Ok(None),
+        if let Some(row) = self.flat.account(address) {
+            return Ok(row);
         }
+        let row = match self.accounts.get(&address.0.0)? {
+            Some(row) => Some(AccountRow::decode(row.value())?),
+            None => None,
+        };
+        self.flat.put_account(address, row);
+        Ok(row)
     }
 
-    fn slot(&self, address: Address, slot: B256) -> StateResult<U256> {
+    /// The value of `slot` of `address`.
+    pub(crate) fn slot(&self, address: Address, slot: B256) -> StateResult<U256> {
+        if let Some(value) = self.flat.slot(address, slot) {
+            return Ok(value);
+        }
         let value = self.storage.get(&tables::slot_key(address, slot))?;
-        Ok(value.map_or(U256::ZERO, |v| tables::u256_from(v.value())))
+        let value = value.map_or(U256::ZERO, |v| tables::u256_from(v.value()));
+        self.flat.put_slot(address, slot, value);
+        Ok(value)
     }
 }
 
@@ -85,10 +103,14 @@ pub struct HistoricalState {
 
 impl HistoricalState {
     /// Opens the state of `block` in `txn`; the caller checked that it is retained.
-    pub(crate) fn new(txn: &ReadTransaction, block: u64) -> StateResult<Self> {
+    pub(crate) fn new(
+        txn: &ReadTransaction,
+        block: u64,
+        cache: Arc<FlatCache>,
+    ) -> StateResult<Self> {
         Ok(Self {
             block,
-            latest: LatestState::new(txn)?,
+            latest: LatestState::new(txn, cache)?,
             account_changes: txn.open_table(tables::ACCOUNT_CHANGES)?,
             account_history: txn.open_table(tables::ACCOUNT_HISTORY)?,
             storage_changes: txn.open_table(tables::STORAGE_CHANGES)?,

@@ -1,7 +1,9 @@
-//! Merkle Patricia roots and proofs, computed from scratch over sorted leaves.
+//! Merkle Patricia roots and proofs computed from scratch over sorted leaves with alloy-trie's
+//! `HashBuilder`, and the leaf encodings of state tries.
 //!
-//! This module is the only place that knows how roots are computed; the rest of the crate
-//! hands it leaves in hashed-key order. A later incremental trie replaces its internals.
+//! Block commits use the incremental trie of [`crate::ssmt`]; this module serves the roots of
+//! states given whole (genesis allocations), proofs at older blocks (rebuilt from the flat
+//! state and change sets), and the from-scratch baseline of tests and the benchmark.
 
 use crate::{StateError, StateResult, tables::AccountRow};
 use alloy_primitives::{B256, Bytes, U256};

@@ -116,9 +116,13 @@ describe('basics: banner and read-only RPC', { timeout: 60_000 }, () => {
     assert.ok(latest.baseFeePerGas !== undefined, 'latest block has no baseFeePerGas');
     const gasPrice = BigInt(await rpc(node.url, 'eth_gasPrice'));
     const tip = BigInt(await rpc(node.url, 'eth_maxPriorityFeePerGas'));
-    assert.ok(gasPrice >= BigInt(latest.baseFeePerGas), `gasPrice ${gasPrice} < baseFee ${latest.baseFeePerGas}`);
     assert.ok(tip >= 0n);
     const fh = await rpc(node.url, 'eth_feeHistory', ['0x4', 'latest', [25, 75]]);
+    // The last baseFeePerGas entry is the next block's base fee: a legacy transaction
+    // priced at eth_gasPrice must be includable in it.
+    const nextBaseFee = BigInt(fh.baseFeePerGas[fh.baseFeePerGas.length - 1]);
+    assert.ok(gasPrice >= nextBaseFee, `gasPrice ${gasPrice} < next base fee ${nextBaseFee}`);
+    assert.equal(BigInt(fh.baseFeePerGas[fh.baseFeePerGas.length - 2]), BigInt(latest.baseFeePerGas), 'feeHistory base fee of the newest block');
     assert.match(fh.oldestBlock, HEX_QTY);
     assert.ok(Array.isArray(fh.baseFeePerGas) && Array.isArray(fh.gasUsedRatio));
     assert.ok(fh.gasUsedRatio.length >= 1 && fh.gasUsedRatio.length <= 4, JSON.stringify(fh));
@@ -134,9 +138,36 @@ describe('basics: banner and read-only RPC', { timeout: 60_000 }, () => {
     }
   });
 
+  it('logs go to stderr, stdout carries only the banner and the listening line', () => {
+    assert.doesNotMatch(node.stdout, /\b(INFO|DEBUG|WARN|TRACE)\b/, `log lines on stdout:\n${node.stdout}`);
+    assert.ok(node.stderr.length > 0, 'no logs on stderr');
+  });
+
   it('unknown method is -32601', async () => {
     const res = await rpcRaw(node.url, 'eth_noSuchMethod', []);
     assert.ok(res.error, JSON.stringify(res));
     assert.equal(res.error.code, -32601);
+  });
+});
+
+describe('default block time', { timeout: 30_000 }, () => {
+  let node;
+  before(async () => {
+    node = await startNode({ blockTime: null }); // no --block-time: the default, 1 s
+  });
+  after(async () => {
+    await node?.cleanup();
+  });
+
+  it('without --block-time a block is built about every second, transactions or not', async () => {
+    const start = BigInt(await rpc(node.url, 'eth_blockNumber'));
+    await new Promise((r) => setTimeout(r, 3500));
+    const end = BigInt(await rpc(node.url, 'eth_blockNumber'));
+    assert.ok(end - start >= 2n && end - start <= 5n, `${end - start} blocks in 3.5 s`);
+    const a = await rpc(node.url, 'eth_getBlockByNumber', [`0x${(end - 1n).toString(16)}`, false]);
+    const b = await rpc(node.url, 'eth_getBlockByNumber', [`0x${end.toString(16)}`, false]);
+    const dt = BigInt(b.timestamp) - BigInt(a.timestamp);
+    assert.ok(dt >= 1n && dt <= 2n, `timestamps ${a.timestamp} -> ${b.timestamp}`);
+    assert.equal(b.parentHash, a.hash);
   });
 });

@@ -170,6 +170,24 @@ describe('contract deploy, calls, events and logs', { timeout: 90_000 }, () => {
     assert.equal(res.result, word(8), JSON.stringify(res));
   });
 
+  it('call objects may carry the calldata as input, data, or both when equal (as cast sends it)', async () => {
+    const data = counter.interface.encodeFunctionData('count');
+    for (const [label, obj] of [
+      ['data', { to: address, data }],
+      ['input', { to: address, input: data }],
+      ['input and data', { to: address, input: data, data }],
+    ]) {
+      const call = await rpcRaw(node.url, 'eth_call', [obj, 'latest']);
+      assert.equal(call.result, word(8), `eth_call with ${label}: ${JSON.stringify(call)}`);
+      const est = await rpcRaw(node.url, 'eth_estimateGas', [obj]);
+      assert.ok(est.result && BigInt(est.result) > 21_000n, `eth_estimateGas with ${label}: ${JSON.stringify(est)}`);
+    }
+    // Different input and data is an error (geth: both set but not equal).
+    const other = counter.interface.encodeFunctionData('owner');
+    const bad = await rpcRaw(node.url, 'eth_call', [{ to: address, input: data, data: other }, 'latest']);
+    assert.ok(bad.error, JSON.stringify(bad));
+  });
+
   it('a revert: eth_call and eth_estimateGas report execution reverted', async () => {
     const data = counter.interface.encodeFunctionData('boom');
     const res = await rpcRaw(node.url, 'eth_call', [{ to: address, data }, 'latest']);

@@ -114,7 +114,10 @@ describe('WebSocket subscriptions', { timeout: 90_000 }, () => {
     await send({ to: DEV_ACCOUNTS[8].address, value: 3n });
     await sleep(500);
     assert.equal(c.received(sub).length, count, 'no newHeads after eth_unsubscribe');
-    assert.equal(await c.call('eth_unsubscribe', [sub]), false, 'unsubscribing twice returns false');
+    // Unsubscribing twice: geth answers with the error "subscription not found"; false is
+    // also accepted.
+    const twice = await c.callRaw('eth_unsubscribe', [sub]);
+    assert.ok(twice.result === false || twice.error, JSON.stringify(twice));
   });
 
   it('eth_subscribe logs with address and topic filters delivers only matching logs', async () => {

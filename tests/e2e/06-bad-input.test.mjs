@@ -4,6 +4,7 @@
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { keccak256 } from 'viem';
 import { startNode, rpc, rpcRaw, postRaw, postLarge, assertAlive, waitForReceipt, DEV_ACCOUNTS } from './harness.mjs';
 
 /** POSTs a large body; resolves to {status, text, json} or {networkError}. */
@@ -80,17 +81,34 @@ describe('bad input (default limits)', { timeout: 90_000 }, () => {
     assert.equal(res2.error?.code, -32601, JSON.stringify(res2));
   });
 
-  it('a 10 MiB body gets an error response (HTTP 413 or a JSON-RPC error)', async () => {
+  it('a 10 MiB body gets an error response (HTTP 413 or a JSON-RPC error)', async (t) => {
     const big = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_call', params: [{ data: `0x${'00'.repeat(5 * 1024 * 1024)}` }, 'latest'] });
     assert.ok(big.length > 10 * 1024 * 1024);
     const res = await postBig(node.url, big);
     assert.ok(!res.networkError, `no response at all to a 10 MiB body: ${res.networkError?.message} ${res.networkError?.cause?.message ?? ''}`);
+    t.diagnostic(`10 MiB body: HTTP ${res.status} ${res.text.slice(0, 160)}`);
     if (res.status === 413) {
       // acceptable as is; a JSON-RPC error body is a bonus
     } else {
       assertJsonRpcError(res, '10 MiB body');
     }
     assertAlive(node);
+  });
+
+  it('a 4 MiB body (under the 5 MiB limit) is served', async () => {
+    const input = `0x${'ab'.repeat(2 * 1024 * 1024)}`;
+    const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'web3_sha3', params: [input] });
+    assert.ok(body.length > 4 * 1024 * 1024 && body.length < 5 * 1024 * 1024);
+    const res = await postLarge(node.url, body, { timeoutMs: 30_000 });
+    assert.ok(!res.networkError, `no response: ${res.networkError?.message}`);
+    assert.equal(res.status, 200, res.text?.slice(0, 200));
+    assert.equal(res.json?.result, keccak256(input), res.text?.slice(0, 200));
+  });
+
+  it('a batch of 1001 (one over the limit) gets a JSON-RPC error', async () => {
+    const batch = Array.from({ length: 1001 }, (_, i) => ({ jsonrpc: '2.0', id: i, method: 'eth_blockNumber', params: [] }));
+    const res = await postRaw(node.url, batch, { timeoutMs: 30_000 });
+    assertJsonRpcError(res, '1001-element batch');
   });
 
   it('a 10,000-element batch gets a JSON-RPC error', async () => {

@@ -90,8 +90,8 @@ describe('restart on the same datadir', { timeout: 120_000 }, () => {
     assert.deepEqual(afterRestart.slots, before.slots, 'storage');
     assert.equal(Number(await rpc(node.url, 'eth_chainId')), node.chainId);
 
-    // New transactions are accepted and extend the same chain.
-    const h = await wallets[1].sendTransaction({ to: recipient.address, value: 1n });
+    // New transactions are accepted and extend the same chain (new port: new client).
+    const h = await node.walletClient(DEV_ACCOUNTS[2]).sendTransaction({ to: recipient.address, value: 1n });
     const r = await waitForReceipt(node.url, h);
     assert.equal(r.status, '0x1');
     assert.ok(BigInt(r.blockNumber) > before.head);
@@ -100,7 +100,7 @@ describe('restart on the same datadir', { timeout: 120_000 }, () => {
     assert.equal(BigInt(await rpc(node.url, 'eth_getBalance', [recipient.address, 'latest'])), 12_001n);
   });
 
-  it('SIGKILL during a burst: everything served before the kill is still there and consistent', async () => {
+  it('SIGKILL during a burst: everything served before the kill is still there and consistent', async (t) => {
     const senders = [3, 4, 5].map((i) => DEV_ACCOUNTS[i]);
     const { account: recipient } = await freshAccount();
     const startHead = BigInt(await rpc(node.url, 'eth_blockNumber'));
@@ -220,6 +220,10 @@ describe('restart on the same datadir', { timeout: 120_000 }, () => {
       perSender[t.from] = (perSender[t.from] ?? 0) + 1;
     }
     assert.ok(included.length > 0, 'some of the burst was mined');
+    t.diagnostic(
+      `burst: ${sent.size} signed, ${accepted} accepted before the kill point; highest block served before the kill ${maxSeen}; ` +
+        `head after restart ${head}; ${included.length} transactions in blocks ${startHead + 1n}..${head}`,
+    );
     assert.equal(BigInt(await rpc(node.url, 'eth_getBalance', [recipient.address, 'latest'])), expected, 'recipient balance = sum of included values');
     for (const s of senders) {
       assert.equal(

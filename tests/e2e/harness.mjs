@@ -200,7 +200,8 @@ function spawnNode({ datadir, blockTime, configFile, extraArgs = [], startTimeou
   if (!existsSync(ALTIUS_BIN)) {
     throw new Error(`altius binary not found at ${ALTIUS_BIN} (build it with cargo build -p altius-sequencer, or set ALTIUS_BIN)`);
   }
-  const args = ['run', '--datadir', datadir, '--http-port', '0', '--block-time', String(blockTime)];
+  const args = ['run', '--datadir', datadir, '--http-port', '0'];
+  if (blockTime !== null) args.push('--block-time', String(blockTime));
   if (configFile) args.push('--config', configFile);
   args.push(...extraArgs);
   const child = spawn(ALTIUS_BIN, args, {
@@ -267,7 +268,7 @@ function spawnNode({ datadir, blockTime, configFile, extraArgs = [], startTimeou
 }
 
 /**
- * Starts a node. Options: blockTime (seconds, default 0), datadir (default: a fresh temp
+ * Starts a node. Options: blockTime (seconds, default 0; null: no --block-time flag), datadir (default: a fresh temp
  * directory, removed by cleanup()), config (TOML text written to a temp file and passed with
  * --config), extraArgs, startTimeoutMs.
  *
@@ -395,7 +396,12 @@ export async function startNode(opts = {}) {
       return createWalletClient({ account, chain: this.chain, transport: http(this.url, { timeout: 15_000, retryCount: 0 }) });
     },
   };
-  await node.launch();
+  try {
+    await node.launch();
+  } catch (e) {
+    rmSync(tmpRoot, { recursive: true, force: true });
+    throw e;
+  }
   const chainId = Number(await rpc(node.url, 'eth_chainId'));
   node.chainId = chainId;
   node.chain = defineChain({
@@ -648,10 +654,16 @@ export async function postLarge(url, body, { timeoutMs = 30_000, chunkBytes = 64
       }
     });
     socket.on('connect', async () => {
+      // Like curl with a large body: announce it with `Expect: 100-continue` and give the
+      // server a moment to refuse it (413 on the declared length) before sending it.
       socket.write(
         `POST ${u.pathname || '/'} HTTP/1.1\r\nHost: ${u.host}\r\nContent-Type: application/json\r\n` +
-          `Content-Length: ${payload.length}\r\nConnection: close\r\n\r\n`,
+          `Content-Length: ${payload.length}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n`,
       );
+      const waitUntil = Date.now() + 1000;
+      while (!done && received.length === 0 && Date.now() < waitUntil) await sleep(10);
+      if (done) return;
+      if (received.length > 0 && !/^HTTP\/1\.[01] 100/.test(received.toString('latin1'))) return; // final answer already
       for (let off = 0; off < payload.length && !done && !writeError; off += chunkBytes) {
         if (received.length > 0) break; // the server already answered
         const ok = socket.write(payload.subarray(off, off + chunkBytes));

@@ -20,14 +20,23 @@ pub(crate) struct Heads {
 }
 
 impl Heads {
-    /// The current heads of `node`.
-    pub(crate) fn of(node: &Node) -> RpcResult<Self> {
+    /// The current heads of `node`, enough to resolve `tags`: the `safe` and `finalized`
+    /// numbers are only read from the store when one of the tags asks for them.
+    pub(crate) fn of(node: &Node, tags: &[BlockNumberOrTag]) -> RpcResult<Self> {
         let head = node.store.head_number();
-        Ok(Self {
+        let wants = |tag: BlockNumberOrTag| tags.contains(&tag);
+        let mut heads = Self {
             head,
-            safe: node.store.safe_number()?.min(head),
-            finalized: node.store.finalized_number()?.min(head),
-        })
+            safe: head,
+            finalized: head,
+        };
+        if wants(BlockNumberOrTag::Safe) {
+            heads.safe = node.store.safe_number()?.min(head);
+        }
+        if wants(BlockNumberOrTag::Finalized) {
+            heads.finalized = node.store.finalized_number()?.min(head);
+        }
+        Ok(heads)
     }
 
     /// The number `tag` stands for (possibly beyond the head).
@@ -61,7 +70,7 @@ pub(crate) fn find_block(node: &Node, id: BlockId) -> RpcResult<Option<u64>> {
     match id {
         BlockId::Hash(hash) => Ok(node.store.number_by_hash(hash.block_hash)?),
         BlockId::Number(tag) => {
-            let heads = Heads::of(node)?;
+            let heads = Heads::of(node, &[tag])?;
             let n = heads.number(tag);
             Ok((n <= heads.head).then_some(n))
         }
@@ -76,15 +85,21 @@ pub(crate) fn state_block(node: &Node, id: Option<BlockId>) -> RpcResult<StateBl
                 .store
                 .number_by_hash(hash.block_hash)?
                 .ok_or_else(RpcError::header_for_hash_not_found)?;
-            Ok(StateBlock { number, latest: false })
+            Ok(StateBlock {
+                number,
+                latest: false,
+            })
         }
         BlockId::Number(tag) => {
-            let heads = Heads::of(node)?;
+            let heads = Heads::of(node, &[tag])?;
             let number = heads.number(tag);
             if number > heads.head {
                 return Err(RpcError::header_not_found());
             }
-            Ok(StateBlock { number, latest: is_latest(tag) })
+            Ok(StateBlock {
+                number,
+                latest: is_latest(tag),
+            })
         }
     }
 }
@@ -101,7 +116,11 @@ mod tests {
 
     #[test]
     fn tags_resolve() {
-        let heads = Heads { head: 10, safe: 7, finalized: 3 };
+        let heads = Heads {
+            head: 10,
+            safe: 7,
+            finalized: 3,
+        };
         let n = |v| match id(v) {
             BlockId::Number(tag) => heads.number(tag),
             BlockId::Hash(_) => panic!("hash"),
@@ -136,7 +155,13 @@ mod tests {
 
     #[test]
     fn bad_tags_are_rejected() {
-        for v in [json!("lastest"), json!("12"), json!("0x"), json!(12), json!({"foo": 1})] {
+        for v in [
+            json!("lastest"),
+            json!("12"),
+            json!("0x"),
+            json!(12),
+            json!({"foo": 1}),
+        ] {
             assert!(serde_json::from_value::<BlockId>(v.clone()).is_err(), "{v}");
         }
     }

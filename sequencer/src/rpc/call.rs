@@ -38,7 +38,10 @@ fn state_and_header(
     } else {
         (Box::new(node.state.at_block(at.number)?), at.number)
     };
-    let header = node.store.header(number)?.ok_or_else(RpcError::header_not_found)?;
+    let header = node
+        .store
+        .header(number)?
+        .ok_or_else(RpcError::header_not_found)?;
     Ok((state, header))
 }
 
@@ -49,11 +52,34 @@ struct Simulation {
     overrides: Option<StateOverride>,
 }
 
+/// Decodes the request object. Clients such as alloy and cast send the call data as both
+/// `input` and `data`: geth accepts that when both are equal, and so do we.
+pub(crate) fn call_request(params: &Params) -> RpcResult<CallRequest> {
+    let mut value: Value = params.required(0)?;
+    if let Some(obj) = value.as_object_mut()
+        && let (Some(input), Some(data)) = (obj.get("input"), obj.get("data"))
+    {
+        if input != data {
+            return Err(RpcError::server(
+                "both \"data\" and \"input\" are set and not equal. Please use \"input\" to \
+                 pass transaction call data",
+            ));
+        }
+        obj.remove("data");
+    }
+    serde_json::from_value(value)
+        .map_err(|e| RpcError::invalid_params(format!("invalid argument 0: {e}")))
+}
+
 fn parse(node: &Node, params: &Params) -> RpcResult<Simulation> {
-    let request: CallRequest = params.required(0)?;
+    let request = call_request(params)?;
     let at = state_block(node, params.optional::<BlockId>(1)?)?;
     let overrides: Option<StateOverride> = params.optional(2)?;
-    Ok(Simulation { request, at, overrides })
+    Ok(Simulation {
+        request,
+        at,
+        overrides,
+    })
 }
 
 /// An engine error as geth answers it: reverts with code 3 and the revert data.
@@ -68,21 +94,34 @@ pub(crate) fn engine_error(e: EngineError) -> RpcError {
 
 /// `eth_call(request, block, stateOverrides)`: the return data, or geth's error.
 pub(crate) fn eth_call(node: &Node, params: &Params) -> RpcResult<Value> {
-    let Simulation { mut request, at, overrides } = parse(node, params)?;
+    let Simulation {
+        mut request,
+        at,
+        overrides,
+    } = parse(node, params)?;
     let cap = node.config.rpc.gas_cap;
     // geth: a missing gas limit is the RPC gas cap, a larger one is lowered to it.
     request.gas = Some(request.gas.map_or(cap, |g| g.min(cap)));
     let (state, header) = state_and_header(node, at)?;
-    let outcome =
-        altius_engine::call(&node.chain, &*state, &block_env(&header), &request, overrides.as_ref())
-            .and_then(|o| o.into_result())
-            .map_err(engine_error)?;
+    let outcome = altius_engine::call(
+        &node.chain,
+        &*state,
+        &block_env(&header),
+        &request,
+        overrides.as_ref(),
+    )
+    .and_then(|o| o.into_result())
+    .map_err(engine_error)?;
     to_json(outcome)
 }
 
 /// `eth_estimateGas(request, block, stateOverrides)`.
 pub(crate) fn estimate_gas(node: &Node, params: &Params) -> RpcResult<Value> {
-    let Simulation { mut request, at, overrides } = parse(node, params)?;
+    let Simulation {
+        mut request,
+        at,
+        overrides,
+    } = parse(node, params)?;
     let (state, header) = state_and_header(node, at)?;
     let env = block_env(&header);
     let cap = node.config.rpc.gas_cap;
@@ -92,8 +131,7 @@ pub(crate) fn estimate_gas(node: &Node, params: &Params) -> RpcResult<Value> {
         None if env.gas_limit > cap => Some(cap),
         other => other,
     };
-    let gas =
-        altius_engine::estimate_gas(&node.chain, &*state, &env, &request, overrides.as_ref())
-            .map_err(engine_error)?;
+    let gas = altius_engine::estimate_gas(&node.chain, &*state, &env, &request, overrides.as_ref())
+        .map_err(engine_error)?;
     Ok(quantity(gas))
 }

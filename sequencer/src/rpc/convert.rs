@@ -7,7 +7,7 @@ use alloy_consensus::{
     transaction::TransactionInfo,
 };
 use alloy_primitives::{Address, U256};
-use alloy_rlp::Encodable;
+use alloy_rlp::{Encodable, Header as RlpHeader};
 use alloy_rpc_types_eth::{BlockTransactions, Log, TransactionReceipt, Withdrawals};
 use altius_engine::RecoveredTx;
 use op_alloy_consensus::{
@@ -29,21 +29,32 @@ pub(crate) fn rpc_header(header: &Sealed<Header>, size: Option<u64>) -> RpcHeade
     RpcHeader::from_consensus(header.clone(), None, size.map(U256::from))
 }
 
-/// Size in bytes of the block's RLP encoding, as geth reports it.
+/// Size in bytes of the block's RLP encoding (`[header, txs, ommers, withdrawals]`), as
+/// geth reports it, computed without re-encoding the block.
 fn block_size(block: &StoredBlock) -> u64 {
-    let body = alloy_consensus::BlockBody::<OpTxEnvelope> {
-        transactions: block.txs.iter().map(|t| t.tx.clone()).collect(),
-        ommers: Vec::new(),
-        withdrawals: block.header.withdrawals_root.map(|_| Withdrawals::default()),
+    let list_len = |payload: usize| {
+        RlpHeader {
+            list: true,
+            payload_length: payload,
+        }
+        .length()
+            + payload
     };
-    let consensus = alloy_consensus::Block::new(block.header.inner().clone(), body);
-    consensus.length() as u64
+    let txs: usize = block.txs.iter().map(|t| t.tx.length()).sum();
+    let ommers = list_len(0);
+    let withdrawals = block.header.withdrawals_root.map_or(0, |_| list_len(0));
+    let payload = block.header.inner().length() + list_len(txs) + ommers + withdrawals;
+    list_len(payload) as u64
 }
 
 /// The block with full transactions or only their hashes.
 pub(crate) fn rpc_block(block: &StoredBlock, full: bool) -> RpcBlock {
     let transactions = if full {
-        BlockTransactions::Full((0..block.txs.len()).filter_map(|i| block_tx(block, i)).collect())
+        BlockTransactions::Full(
+            (0..block.txs.len())
+                .filter_map(|i| block_tx(block, i))
+                .collect(),
+        )
     } else {
         BlockTransactions::Hashes(block.txs.iter().map(|t| t.hash).collect())
     };
@@ -51,7 +62,10 @@ pub(crate) fn rpc_block(block: &StoredBlock, full: bool) -> RpcBlock {
         header: rpc_header(&block.header, Some(block_size(block))),
         uncles: Vec::new(),
         transactions,
-        withdrawals: block.header.withdrawals_root.map(|_| Withdrawals::default()),
+        withdrawals: block
+            .header
+            .withdrawals_root
+            .map(|_| Withdrawals::default()),
     }
 }
 
@@ -82,7 +96,10 @@ pub(crate) fn block_tx(block: &StoredBlock, index: usize) -> Option<RpcTransacti
 
 /// A pool transaction: block fields `null`, `gasPrice` its max fee, as geth shows it.
 pub(crate) fn pending_tx(tx: &RecoveredTx) -> RpcTransaction {
-    let info = TransactionInfo { hash: Some(tx.hash), ..Default::default() };
+    let info = TransactionInfo {
+        hash: Some(tx.hash),
+        ..Default::default()
+    };
     let recovered = Recovered::new_unchecked(tx.tx.clone(), tx.sender);
     RpcTransaction::from_transaction(recovered, OpTransactionInfo::new(info, Default::default()))
 }
@@ -166,12 +183,20 @@ fn build_receipt(block: &StoredBlock, index: usize, at: ReceiptOffsets) -> RpcRe
         to: tx.tx.to(),
         contract_address: created_address(tx),
     };
-    RpcReceipt { inner, l1_block_info: Default::default(), op_gas_refund: None }
+    RpcReceipt {
+        inner,
+        l1_block_info: Default::default(),
+        op_gas_refund: None,
+    }
 }
 
 /// What the sender paid per gas: zero for deposits, base fee plus tip otherwise.
 pub(crate) fn effective_gas_price(tx: &OpTxEnvelope, base_fee: Option<u64>) -> u128 {
-    if tx.is_deposit() { 0 } else { tx.effective_gas_price(base_fee) }
+    if tx.is_deposit() {
+        0
+    } else {
+        tx.effective_gas_price(base_fee)
+    }
 }
 
 /// The contract a creation transaction deployed (from sender and nonce).
@@ -188,5 +213,8 @@ fn with_bloom(envelope: OpReceiptEnvelope<Log>) -> ReceiptWithBloom<OpReceipt<Lo
         OpReceiptEnvelope::PostExec(r) => (OpReceipt::PostExec(r.receipt), r.logs_bloom),
         OpReceiptEnvelope::Deposit(r) => (OpReceipt::Deposit(r.receipt), r.logs_bloom),
     };
-    ReceiptWithBloom { receipt, logs_bloom }
+    ReceiptWithBloom {
+        receipt,
+        logs_bloom,
+    }
 }

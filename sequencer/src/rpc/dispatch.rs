@@ -39,14 +39,38 @@ const METHODS: &[(&str, usize, Handler)] = &[
     ("eth_sendRawTransaction", 1, tx::send_raw_transaction),
     ("eth_getTransactionByHash", 1, tx::get_transaction_by_hash),
     ("eth_getTransactionReceipt", 1, tx::get_transaction_receipt),
-    ("eth_getTransactionByBlockNumberAndIndex", 2, tx::by_block_number_and_index),
-    ("eth_getTransactionByBlockHashAndIndex", 2, tx::by_block_hash_and_index),
+    (
+        "eth_getTransactionByBlockNumberAndIndex",
+        2,
+        tx::by_block_number_and_index,
+    ),
+    (
+        "eth_getTransactionByBlockHashAndIndex",
+        2,
+        tx::by_block_hash_and_index,
+    ),
     ("eth_getBlockByNumber", 2, blocks::get_block_by_number),
     ("eth_getBlockByHash", 2, blocks::get_block_by_hash),
-    ("eth_getBlockTransactionCountByNumber", 1, blocks::tx_count_by_number),
-    ("eth_getBlockTransactionCountByHash", 1, blocks::tx_count_by_hash),
-    ("eth_getUncleCountByBlockNumber", 1, blocks::uncle_count_by_number),
-    ("eth_getUncleCountByBlockHash", 1, blocks::uncle_count_by_hash),
+    (
+        "eth_getBlockTransactionCountByNumber",
+        1,
+        blocks::tx_count_by_number,
+    ),
+    (
+        "eth_getBlockTransactionCountByHash",
+        1,
+        blocks::tx_count_by_hash,
+    ),
+    (
+        "eth_getUncleCountByBlockNumber",
+        1,
+        blocks::uncle_count_by_number,
+    ),
+    (
+        "eth_getUncleCountByBlockHash",
+        1,
+        blocks::uncle_count_by_hash,
+    ),
     ("eth_getBlockReceipts", 1, blocks::get_block_receipts),
     ("eth_getLogs", 1, logs::get_logs),
 ];
@@ -79,10 +103,16 @@ pub(crate) fn call(origin: Origin<'_>, method: &str, params: Option<Value>) -> R
 
 /// Geth's answer to `eth_subscribe` over HTTP.
 fn notifications_unsupported() -> RpcError {
-    RpcError::new(super::error::METHOD_NOT_FOUND, "notifications not supported")
+    RpcError::new(
+        super::error::METHOD_NOT_FOUND,
+        "notifications not supported",
+    )
 }
 
 /// Names of all methods (for the start-up log and tests).
 pub(crate) fn method_names() -> impl Iterator<Item = &'static str> {
-    METHODS.iter().map(|(name, _, _)| *name).chain(["eth_subscribe", "eth_unsubscribe"])
+    METHODS
+        .iter()
+        .map(|(name, _, _)| *name)
+        .chain(["eth_subscribe", "eth_unsubscribe"])
 }

@@ -38,7 +38,11 @@ pub struct RpcError {
 impl RpcError {
     /// An error with `code` and `message` and no data.
     pub fn new(code: i64, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), data: None }
+        Self {
+            code,
+            message: message.into(),
+            data: None,
+        }
     }
 
     /// `-32700 parse error`.
@@ -53,7 +57,10 @@ impl RpcError {
 
     /// `-32601`, in geth's words.
     pub fn method_not_found(method: &str) -> Self {
-        Self::new(METHOD_NOT_FOUND, format!("the method {method} does not exist/is not available"))
+        Self::new(
+            METHOD_NOT_FOUND,
+            format!("the method {method} does not exist/is not available"),
+        )
     }
 
     /// `-32602` with `message`.
@@ -91,7 +98,11 @@ impl RpcError {
         };
         let data = (!output.is_empty())
             .then(|| Value::String(alloy_primitives::hex::encode_prefixed(output)));
-        Self { code: EXECUTION_REVERTED, message, data }
+        Self {
+            code: EXECUTION_REVERTED,
+            message,
+            data,
+        }
     }
 }
 
@@ -141,13 +152,19 @@ mod tests {
         assert_eq!(e.data, Some(Value::String("0x08c3".into())));
         let e = RpcError::reverted(None, &[]);
         assert_eq!(e.message, "execution reverted");
-        assert_eq!(serde_json::to_value(&e).unwrap(), serde_json::json!({"code": 3, "message": "execution reverted"}));
+        assert_eq!(
+            serde_json::to_value(&e).unwrap(),
+            serde_json::json!({"code": 3, "message": "execution reverted"})
+        );
     }
 
     #[test]
     fn method_not_found_is_geths() {
         let e = RpcError::method_not_found("eth_foo");
         assert_eq!(e.code, -32601);
-        assert_eq!(e.message, "the method eth_foo does not exist/is not available");
+        assert_eq!(
+            e.message,
+            "the method eth_foo does not exist/is not available"
+        );
     }
 }

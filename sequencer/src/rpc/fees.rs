@@ -28,7 +28,9 @@ fn suggested_tip(node: &Node) -> RpcResult<u128> {
     if u128::from(head.gas_used) * 10 <= u128::from(head.gas_limit) * 9 {
         return Ok(floor);
     }
-    let Some(block) = node.store.block(head.number)? else { return Ok(floor) };
+    let Some(block) = node.store.block(head.number)? else {
+        return Ok(floor);
+    };
     let mut tips: Vec<u128> = tip_samples(&block).iter().map(|s| s.tip).collect();
     tips.sort_unstable();
     let median = tips.get(tips.len() / 2).copied().unwrap_or(0);
@@ -113,7 +115,11 @@ pub(crate) fn check_percentiles(percentiles: &[f64]) -> RpcResult<()> {
             return Err(invalid(format!("{p}")));
         }
         if i > 0 && *p < percentiles[i - 1] {
-            return Err(invalid(format!("#{}:{} > #{i}:{p}", i - 1, percentiles[i - 1])));
+            return Err(invalid(format!(
+                "#{}:{} > #{i}:{p}",
+                i - 1,
+                percentiles[i - 1]
+            )));
         }
     }
     Ok(())
@@ -145,7 +151,7 @@ pub(crate) fn fee_history(node: &Node, params: &Params) -> RpcResult<Value> {
     let newest: BlockNumberOrTag = params.required(1)?;
     let percentiles = params.optional::<Vec<f64>>(2)?.unwrap_or_default();
     check_percentiles(&percentiles)?;
-    let heads = Heads::of(node)?;
+    let heads = Heads::of(node, &[newest])?;
     let newest = heads.number(newest);
     if newest > heads.head {
         return Err(RpcError::server(format!(
@@ -157,7 +163,12 @@ pub(crate) fn fee_history(node: &Node, params: &Params) -> RpcResult<Value> {
         return to_json(FeeHistory::default());
     }
     let count = count.min(MAX_FEE_HISTORY_BLOCKS).min(newest + 1);
-    to_json(collect_history(node, newest + 1 - count, newest, &percentiles)?)
+    to_json(collect_history(
+        node,
+        newest + 1 - count,
+        newest,
+        &percentiles,
+    )?)
 }
 
 fn collect_history(
@@ -166,21 +177,40 @@ fn collect_history(
     newest: u64,
     percentiles: &[f64],
 ) -> RpcResult<FeeHistory> {
-    let mut history = FeeHistory { oldest_block: oldest, ..Default::default() };
+    let mut history = FeeHistory {
+        oldest_block: oldest,
+        ..Default::default()
+    };
     let mut rewards = Vec::new();
     let mut last = None;
     for number in oldest..=newest {
-        let header = node.store.header(number)?.ok_or_else(RpcError::header_not_found)?;
-        history.base_fee_per_gas.push(u128::from(header.base_fee_per_gas.unwrap_or_default()));
-        history.gas_used_ratio.push(gas_ratio(header.gas_used, header.gas_limit));
+        let header = node
+            .store
+            .header(number)?
+            .ok_or_else(RpcError::header_not_found)?;
+        history
+            .base_fee_per_gas
+            .push(u128::from(header.base_fee_per_gas.unwrap_or_default()));
+        history
+            .gas_used_ratio
+            .push(gas_ratio(header.gas_used, header.gas_limit));
         if !percentiles.is_empty() {
-            let block = node.store.block(number)?.ok_or_else(RpcError::header_not_found)?;
-            rewards.push(percentile_rewards(tip_samples(&block), header.gas_used, percentiles));
+            let block = node
+                .store
+                .block(number)?
+                .ok_or_else(RpcError::header_not_found)?;
+            rewards.push(percentile_rewards(
+                tip_samples(&block),
+                header.gas_used,
+                percentiles,
+            ));
         }
         last = Some(header);
     }
     if let Some(header) = last {
-        history.base_fee_per_gas.push(u128::from(node.next_base_fee(&header)));
+        history
+            .base_fee_per_gas
+            .push(u128::from(node.next_base_fee(&header)));
     }
     let blocks = history.gas_used_ratio.len();
     history.base_fee_per_blob_gas = vec![0; blocks + 1];
@@ -190,7 +220,11 @@ fn collect_history(
 }
 
 fn gas_ratio(used: u64, limit: u64) -> f64 {
-    if limit == 0 { 0.0 } else { used as f64 / limit as f64 }
+    if limit == 0 {
+        0.0
+    } else {
+        used as f64 / limit as f64
+    }
 }
 
 #[cfg(test)]
@@ -206,7 +240,11 @@ mod tests {
     fn percentiles_are_gas_weighted() {
         // Tips 1 (21000 gas), 5 (100000 gas), 3 (29000 gas): 150000 gas in total.
         let samples = vec![s(5, 100_000), s(1, 21_000), s(3, 29_000)];
-        let got = percentile_rewards(samples, 150_000, &[0.0, 10.0, 14.0, 15.0, 33.0, 34.0, 100.0]);
+        let got = percentile_rewards(
+            samples,
+            150_000,
+            &[0.0, 10.0, 14.0, 15.0, 33.0, 34.0, 100.0],
+        );
         // Sorted: 1 (cum 21000 = 14%), 3 (cum 50000 = 33.3%), 5 (cum 150000).
         assert_eq!(got, vec![1, 1, 1, 3, 3, 5, 5]);
     }
@@ -214,12 +252,18 @@ mod tests {
     #[test]
     fn empty_block_rewards_are_zero() {
         assert_eq!(percentile_rewards(vec![], 0, &[25.0, 75.0]), vec![0, 0]);
-        assert_eq!(percentile_rewards(vec![s(7, 21_000)], 21_000, &[]), Vec::<u128>::new());
+        assert_eq!(
+            percentile_rewards(vec![s(7, 21_000)], 21_000, &[]),
+            Vec::<u128>::new()
+        );
     }
 
     #[test]
     fn single_tx_gets_every_percentile() {
-        assert_eq!(percentile_rewards(vec![s(9, 21_000)], 21_000, &[0.0, 50.0, 100.0]), vec![9; 3]);
+        assert_eq!(
+            percentile_rewards(vec![s(9, 21_000)], 21_000, &[0.0, 50.0, 100.0]),
+            vec![9; 3]
+        );
     }
 
     #[test]
@@ -228,7 +272,11 @@ mod tests {
         assert!(check_percentiles(&[0.0, 25.0, 25.0, 100.0]).is_ok());
         let e = check_percentiles(&[50.0, 10.0]).unwrap_err();
         assert_eq!(e.code, -32000);
-        assert!(e.message.starts_with("invalid reward percentile"), "{}", e.message);
+        assert!(
+            e.message.starts_with("invalid reward percentile"),
+            "{}",
+            e.message
+        );
         assert!(check_percentiles(&[101.0]).is_err());
         assert!(check_percentiles(&[-1.0]).is_err());
         assert!(check_percentiles(&[1.0; 101]).is_err());

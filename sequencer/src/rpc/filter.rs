@@ -54,16 +54,21 @@ impl FilterQuery {
         let to = tag(obj, "toBlock")?;
         let span = match field(obj, "blockHash") {
             Some(_) if from.is_some() || to.is_some() => {
-                return Err("cannot specify both BlockHash and FromBlock/ToBlock, choose one or \
+                return Err(
+                    "cannot specify both BlockHash and FromBlock/ToBlock, choose one or \
                             the other"
-                    .into());
+                        .into(),
+                );
             }
             Some(h) => BlockSpan::Hash(decode(h, "blockHash")?),
             None => BlockSpan::Range { from, to },
         };
         let addresses = parse_addresses(field(obj, "address"))?;
         let topics = parse_topics(field(obj, "topics"))?;
-        Ok(Self { span, filter: LogFilter { addresses, topics } })
+        Ok(Self {
+            span,
+            filter: LogFilter { addresses, topics },
+        })
     }
 }
 
@@ -155,7 +160,9 @@ impl LogFilter {
 
 /// Whether `bloom` may contain any of `values`.
 fn bloom_has_any<T: AsRef<[u8]>>(bloom: &Bloom, values: &[T]) -> bool {
-    values.iter().any(|v| bloom.contains_input(BloomInput::Raw(v.as_ref())))
+    values
+        .iter()
+        .any(|v| bloom.contains_input(BloomInput::Raw(v.as_ref())))
 }
 
 #[cfg(test)]
@@ -171,7 +178,10 @@ mod tests {
     const T3: B256 = b256!("0x3333333333333333333333333333333333333333333333333333333333333333");
 
     fn log(address: Address, topics: &[B256]) -> Log {
-        Log { address, data: LogData::new_unchecked(topics.to_vec(), Default::default()) }
+        Log {
+            address,
+            data: LogData::new_unchecked(topics.to_vec(), Default::default()),
+        }
     }
 
     fn filter(v: Value) -> LogFilter {

@@ -17,8 +17,11 @@ use serde_json::Value;
 use std::sync::Arc;
 
 /// Content types geth accepts for JSON-RPC over HTTP.
-const ACCEPTED_CONTENT_TYPES: &[&str] =
-    &["application/json", "application/json-rpc", "application/jsonrequest"];
+const ACCEPTED_CONTENT_TYPES: &[&str] = &[
+    "application/json",
+    "application/json-rpc",
+    "application/jsonrequest",
+];
 
 /// Every request on any path.
 pub(crate) async fn entry(State(server): State<Arc<Server>>, request: Request) -> Response {
@@ -28,9 +31,10 @@ pub(crate) async fn entry(State(server): State<Arc<Server>>, request: Request) -
         Method::OPTIONS => preflight(request.headers()),
         _ => StatusCode::METHOD_NOT_ALLOWED.into_response(),
     };
-    response
-        .headers_mut()
-        .insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    response.headers_mut().insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
     response
 }
 
@@ -52,9 +56,15 @@ fn preflight(headers: &HeaderMap) -> Response {
     (
         StatusCode::NO_CONTENT,
         [
-            (header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, POST, OPTIONS")),
+            (
+                header::ACCESS_CONTROL_ALLOW_METHODS,
+                HeaderValue::from_static("GET, POST, OPTIONS"),
+            ),
             (header::ACCESS_CONTROL_ALLOW_HEADERS, allow_headers),
-            (header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("86400")),
+            (
+                header::ACCESS_CONTROL_MAX_AGE,
+                HeaderValue::from_static("86400"),
+            ),
         ],
     )
         .into_response()
@@ -62,10 +72,18 @@ fn preflight(headers: &HeaderMap) -> Response {
 
 /// Whether the `Content-Type` is one geth accepts (parameters such as charset ignored).
 pub(crate) fn content_type_ok(headers: &HeaderMap) -> bool {
-    let Some(value) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+    let Some(value) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
         return false;
     };
-    let media = value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    let media = value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
     ACCEPTED_CONTENT_TYPES.contains(&media.as_str())
 }
 
@@ -121,9 +139,16 @@ async fn post(server: &Arc<Server>, request: Request) -> Response {
         }
     };
     let node = server.node.clone();
-    let answer =
-        tokio::task::spawn_blocking(move || handle_message(Origin { node: &node, conn: None }, &body))
-            .await;
+    let answer = tokio::task::spawn_blocking(move || {
+        handle_message(
+            Origin {
+                node: &node,
+                conn: None,
+            },
+            &body,
+        )
+    })
+    .await;
     match answer {
         Ok(Some(text)) => json_response(StatusCode::OK, text),
         Ok(None) => StatusCode::OK.into_response(),
@@ -157,7 +182,11 @@ async fn get(server: &Arc<Server>, request: Request) -> Response {
         Err(rejection) => return rejection.into_response(),
     };
     let max = server.node.config.rpc.max_request_bytes;
-    let (node, shutdown, id) = (server.node.clone(), server.shutdown.clone(), server.next_id());
+    let (node, shutdown, id) = (
+        server.node.clone(),
+        server.shutdown.clone(),
+        server.next_id(),
+    );
     upgrade
         .max_message_size(max)
         .max_frame_size(max)
@@ -177,11 +206,15 @@ mod tests {
     #[test]
     fn content_types_as_geth() {
         assert!(content_type_ok(&with_type("application/json")));
-        assert!(content_type_ok(&with_type("application/json; charset=utf-8")));
+        assert!(content_type_ok(&with_type(
+            "application/json; charset=utf-8"
+        )));
         assert!(content_type_ok(&with_type("Application/JSON")));
         assert!(content_type_ok(&with_type("application/json-rpc")));
         assert!(!content_type_ok(&with_type("text/plain")));
-        assert!(!content_type_ok(&with_type("application/x-www-form-urlencoded")));
+        assert!(!content_type_ok(&with_type(
+            "application/x-www-form-urlencoded"
+        )));
         assert!(!content_type_ok(&HeaderMap::new()));
     }
 }

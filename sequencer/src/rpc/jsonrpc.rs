@@ -26,14 +26,24 @@ impl Response {
     /// The response to call `id`.
     pub(crate) fn new(id: Value, outcome: RpcResult<Value>) -> Self {
         match outcome {
-            Ok(result) => Self { jsonrpc: "2.0", id, result: Some(result), error: None },
+            Ok(result) => Self {
+                jsonrpc: "2.0",
+                id,
+                result: Some(result),
+                error: None,
+            },
             Err(error) => Self::error(id, error),
         }
     }
 
     /// An error response.
     pub(crate) fn error(id: Value, error: RpcError) -> Self {
-        Self { jsonrpc: "2.0", id, result: None, error: Some(error) }
+        Self {
+            jsonrpc: "2.0",
+            id,
+            result: None,
+            error: Some(error),
+        }
     }
 
     /// The response as JSON text.
@@ -85,14 +95,19 @@ fn handle_batch(origin: Origin<'_>, items: Vec<Value>) -> Option<String> {
         ));
         return Some(serialize(&[Response::error(id, err)]));
     }
-    let responses: Vec<Response> =
-        items.into_iter().filter_map(|item| handle_single(origin, item)).collect();
+    let responses: Vec<Response> = items
+        .into_iter()
+        .filter_map(|item| handle_single(origin, item))
+        .collect();
     (!responses.is_empty()).then(|| serialize(&responses))
 }
 
 /// The id of a request object that has a valid one.
 fn call_id(item: &Value) -> Option<Value> {
-    item.as_object()?.get("id").filter(|id| valid_id(id)).cloned()
+    item.as_object()?
+        .get("id")
+        .filter(|id| valid_id(id))
+        .cloned()
 }
 
 fn valid_id(id: &Value) -> bool {
@@ -107,27 +122,38 @@ struct Call {
     params: Option<Value>,
 }
 
-fn parse_call(value: Value) -> Result<Call, Response> {
-    let invalid = |id: Value| Response::error(id, RpcError::invalid_request("invalid request"));
-    let Value::Object(mut obj) = value else { return Err(invalid(Value::Null)) };
+/// Takes a request object apart; `Err(id)` for an invalid request (answered with `id`).
+fn parse_call(value: Value) -> Result<Call, Value> {
+    let Value::Object(mut obj) = value else {
+        return Err(Value::Null);
+    };
     let id = obj.remove("id");
     if id.as_ref().is_some_and(|id| !valid_id(id)) {
-        return Err(invalid(Value::Null));
+        return Err(Value::Null);
     }
     let reply_id = id.clone().unwrap_or(Value::Null);
     if obj.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
-        return Err(invalid(reply_id));
+        return Err(reply_id);
     }
     let Some(Value::String(method)) = obj.remove("method") else {
-        return Err(invalid(reply_id));
+        return Err(reply_id);
     };
-    Ok(Call { id, method, params: obj.remove("params") })
+    Ok(Call {
+        id,
+        method,
+        params: obj.remove("params"),
+    })
 }
 
 fn handle_single(origin: Origin<'_>, value: Value) -> Option<Response> {
     let call = match parse_call(value) {
         Ok(call) => call,
-        Err(response) => return Some(response),
+        Err(id) => {
+            return Some(Response::error(
+                id,
+                RpcError::invalid_request("invalid request"),
+            ));
+        }
     };
     let started = Instant::now();
     let outcome = dispatch::call(origin, &call.method, call.params);

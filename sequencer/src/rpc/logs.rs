@@ -34,13 +34,17 @@ pub(crate) fn block_logs(block: &StoredBlock, filter: &LogFilter, out: &mut Vec<
 pub(crate) fn resolve_span(node: &Node, span: BlockSpan) -> RpcResult<(u64, u64)> {
     match span {
         BlockSpan::Hash(hash) => {
-            let n = node.store.number_by_hash(hash)?.ok_or_else(|| RpcError::server("unknown block"))?;
+            let n = node
+                .store
+                .number_by_hash(hash)?
+                .ok_or_else(|| RpcError::server("unknown block"))?;
             Ok((n, n))
         }
         BlockSpan::Range { from, to } => {
-            let heads = Heads::of(node)?;
-            let from = heads.number(from.unwrap_or(BlockNumberOrTag::Latest));
-            let to = heads.number(to.unwrap_or(BlockNumberOrTag::Latest));
+            let from = from.unwrap_or(BlockNumberOrTag::Latest);
+            let to = to.unwrap_or(BlockNumberOrTag::Latest);
+            let heads = Heads::of(node, &[from, to])?;
+            let (from, to) = (heads.number(from), heads.number(to));
             check_range(from, to, heads.head)?;
             Ok((from, to))
         }
@@ -53,7 +57,10 @@ pub(crate) fn check_range(from: u64, to: u64, head: u64) -> RpcResult<()> {
         return Err(RpcError::new(INVALID_PARAMS, "invalid block range params"));
     }
     if to > head {
-        return Err(RpcError::new(INVALID_PARAMS, "block range extends beyond current head block"));
+        return Err(RpcError::new(
+            INVALID_PARAMS,
+            "block range extends beyond current head block",
+        ));
     }
     Ok(())
 }
@@ -78,7 +85,9 @@ pub(crate) fn get_logs(node: &Node, params: &Params) -> RpcResult<Value> {
 fn collect(node: &Node, filter: &LogFilter, from: u64, to: u64, max: usize) -> RpcResult<Vec<Log>> {
     let mut logs = Vec::new();
     for number in from..=to {
-        let Some(header) = node.store.header(number)? else { break };
+        let Some(header) = node.store.header(number)? else {
+            break;
+        };
         if !filter.matches_bloom(&header.logs_bloom) {
             continue;
         }
@@ -104,7 +113,10 @@ mod tests {
         assert!(check_range(1, 5, 5).is_ok());
         assert!(check_range(5, 5, 5).is_ok());
         let e = check_range(6, 5, 5).unwrap_err();
-        assert_eq!((e.code, e.message.as_str()), (-32602, "invalid block range params"));
+        assert_eq!(
+            (e.code, e.message.as_str()),
+            (-32602, "invalid block range params")
+        );
         let e = check_range(6, 8, 5).unwrap_err();
         assert_eq!(e.message, "block range extends beyond current head block");
     }

@@ -13,7 +13,10 @@ pub(crate) fn quantity(n: impl Into<u128>) -> Value {
 
 /// `web3_clientVersion`: `altius/v<version>`.
 pub(crate) fn client_version(_: &Node, _: &Params) -> RpcResult<Value> {
-    Ok(Value::String(format!("altius/v{}", env!("CARGO_PKG_VERSION"))))
+    Ok(Value::String(format!(
+        "altius/v{}",
+        env!("CARGO_PKG_VERSION")
+    )))
 }
 
 /// `web3_sha3`: keccak256 of the given bytes.
@@ -65,6 +68,9 @@ mod tests {
     fn quantities() {
         assert_eq!(quantity(0u8), Value::String("0x0".into()));
         assert_eq!(quantity(255u64), Value::String("0xff".into()));
-        assert_eq!(quantity(u128::MAX), Value::String(format!("0x{}", "f".repeat(32))));
+        assert_eq!(
+            quantity(u128::MAX),
+            Value::String(format!("0x{}", "f".repeat(32)))
+        );
     }
 }

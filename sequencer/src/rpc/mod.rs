@@ -9,6 +9,19 @@
 //!   client that stops reading is disconnected. A plain `GET` answers 200 (health check).
 //! - CORS is permissive, so wallets and dapps in browsers can call the node.
 //!
+//! Methods: `web3_clientVersion`, `web3_sha3`, `net_version`, `net_listening`,
+//! `net_peerCount`, `eth_chainId`, `eth_syncing`, `eth_accounts`, `eth_blockNumber`,
+//! `eth_getBalance`, `eth_getTransactionCount`, `eth_getCode`, `eth_getStorageAt`,
+//! `eth_getProof`, `eth_call`, `eth_estimateGas`, `eth_gasPrice`,
+//! `eth_maxPriorityFeePerGas`, `eth_feeHistory`, `eth_sendRawTransaction`,
+//! `eth_getTransactionByHash`, `eth_getTransactionReceipt`,
+//! `eth_getTransactionByBlock{Number,Hash}AndIndex`, `eth_getBlockBy{Number,Hash}`,
+//! `eth_getBlockTransactionCountBy{Number,Hash}`, `eth_getUncleCountByBlock{Number,Hash}`,
+//! `eth_getBlockReceipts`, `eth_getLogs`, and over WebSocket `eth_subscribe` /
+//! `eth_unsubscribe`. Block parameters take `latest`, `pending` (the same as `latest`,
+//! except that `eth_getTransactionCount` adds the sender's pool transactions), `safe`,
+//! `finalized`, `earliest`, numbers and EIP-1898 objects.
+//!
 //! Errors follow geth's codes and messages (see [`error`]). Every method runs on a blocking
 //! thread, so storage reads and EVM calls never stall the async runtime.
 
@@ -74,7 +87,9 @@ fn router(node: Arc<Node>, shutdown: watch::Receiver<bool>) -> Router {
         shutdown,
         connections: AtomicU64::new(0),
     };
-    Router::new().fallback(http::entry).with_state(Arc::new(server))
+    Router::new()
+        .fallback(http::entry)
+        .with_state(Arc::new(server))
 }
 
 /// Serves JSON-RPC on `listener` until `shutdown` completes, then stops accepting, lets

@@ -27,7 +27,10 @@ impl Params {
 
     /// Number of arguments, not counting trailing `null`s.
     pub(crate) fn len(&self) -> usize {
-        self.0.iter().rposition(|v| !v.is_null()).map_or(0, |i| i + 1)
+        self.0
+            .iter()
+            .rposition(|v| !v.is_null())
+            .map_or(0, |i| i + 1)
     }
 
     /// Fails when more than `max` arguments were given.
@@ -98,7 +101,11 @@ mod tests {
         let p = Params::new(vec![json!("0x1234")]);
         let err = p.required::<Address>(0).unwrap_err();
         assert_eq!(err.code, -32602);
-        assert!(err.message.starts_with("invalid argument 0: "), "{}", err.message);
+        assert!(
+            err.message.starts_with("invalid argument 0: "),
+            "{}",
+            err.message
+        );
         let err = p.required::<Address>(1).unwrap_err();
         assert_eq!(err.message, "missing value for required argument 1");
     }

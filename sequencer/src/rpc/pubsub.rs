@@ -57,7 +57,9 @@ impl Connection {
     /// Queues `message` without waiting. Returns false when the connection is closing or
     /// the client is too slow (which also asks the connection to close).
     pub(crate) fn send(&self, message: Message) -> bool {
-        let Some(out) = self.out.lock().clone() else { return false };
+        let Some(out) = self.out.lock().clone() else {
+            return false;
+        };
         match out.try_send(message) {
             Ok(()) => true,
             Err(mpsc::error::TrySendError::Full(_)) => {
@@ -113,17 +115,19 @@ fn parse_kind(params: &Params) -> RpcResult<Kind> {
         "newHeads" => Ok(Kind::NewHeads),
         "logs" => {
             let filter = match params.raw(1) {
-                Some(raw) => FilterQuery::parse(raw)
-                    .map_err(|e| RpcError::invalid_params(format!("invalid argument 1: {e}")))?
-                    .filter,
+                Some(raw) => {
+                    FilterQuery::parse(raw)
+                        .map_err(|e| RpcError::invalid_params(format!("invalid argument 1: {e}")))?
+                        .filter
+                }
                 None => LogFilter::default(),
             };
             filter.check_limits().map_err(RpcError::server)?;
             Ok(Kind::Logs(filter))
         }
-        "newPendingTransactions" => {
-            Ok(Kind::PendingTxs { full: params.optional::<bool>(1)?.unwrap_or(false) })
-        }
+        "newPendingTransactions" => Ok(Kind::PendingTxs {
+            full: params.optional::<bool>(1)?.unwrap_or(false),
+        }),
         "syncing" => Ok(Kind::Syncing),
         other => Err(RpcError::new(
             super::error::METHOD_NOT_FOUND,
@@ -133,7 +137,11 @@ fn parse_kind(params: &Params) -> RpcResult<Kind> {
 }
 
 /// `eth_subscribe(kind, options)`: returns the subscription id.
-pub(crate) fn subscribe(node: &Arc<Node>, conn: &Arc<Connection>, params: &Params) -> RpcResult<Value> {
+pub(crate) fn subscribe(
+    node: &Arc<Node>,
+    conn: &Arc<Connection>,
+    params: &Params,
+) -> RpcResult<Value> {
     let kind = parse_kind(params)?;
     let mut subs = conn.subs.lock();
     if subs.len() >= MAX_SUBSCRIPTIONS {
@@ -179,9 +187,13 @@ fn spawn_forwarder(
         }
         Kind::Logs(filter) => {
             let rx = node.new_blocks.subscribe();
-            tokio::spawn(forward(conn, id, start, rx, move |block: Arc<StoredBlock>| {
-                block_log_values(&block, &filter)
-            }))
+            tokio::spawn(forward(
+                conn,
+                id,
+                start,
+                rx,
+                move |block: Arc<StoredBlock>| block_log_values(&block, &filter),
+            ))
         }
         Kind::PendingTxs { full } => {
             let rx = node.mempool.subscribe();
@@ -204,7 +216,9 @@ fn block_log_values(block: &StoredBlock, filter: &LogFilter) -> Vec<Value> {
     }
     let mut logs = Vec::new();
     block_logs(block, filter, &mut logs);
-    logs.into_iter().filter_map(|l| serde_json::to_value(l).ok()).collect()
+    logs.into_iter()
+        .filter_map(|l| serde_json::to_value(l).ok())
+        .collect()
 }
 
 fn pending_value(node: &Node, hash: TxHash, full: bool) -> Option<Value> {
@@ -257,7 +271,9 @@ mod tests {
         assert!(conn.send(Message::text("a")));
         assert!(conn.send(Message::text("b")));
         assert!(!conn.send(Message::text("c")), "the outbox is full");
-        tokio::time::timeout(Duration::from_secs(1), conn.too_slow()).await.expect("slow");
+        tokio::time::timeout(Duration::from_secs(1), conn.too_slow())
+            .await
+            .expect("slow");
         assert_eq!(rx.recv().await, Some(Message::text("a")));
         conn.close();
         assert!(!conn.send(Message::text("d")), "closed");
@@ -271,14 +287,21 @@ mod tests {
         let conn = Arc::new(Connection::new(1, tx));
         let (events, _) = broadcast::channel::<u64>(8);
         let (start_tx, start) = oneshot::channel();
-        let task = tokio::spawn(forward(conn.clone(), "0x1".into(), start, events.subscribe(), |n| {
-            vec![json!(n)]
-        }));
+        let task = tokio::spawn(forward(
+            conn.clone(),
+            "0x1".into(),
+            start,
+            events.subscribe(),
+            |n| vec![json!(n)],
+        ));
         events.send(7).unwrap();
         tokio::time::sleep(Duration::from_millis(20)).await;
         assert!(rx.try_recv().is_err(), "nothing before the start");
         start_tx.send(()).unwrap();
-        let got = tokio::time::timeout(Duration::from_secs(1), rx.recv()).await.unwrap().unwrap();
+        let got = tokio::time::timeout(Duration::from_secs(1), rx.recv())
+            .await
+            .unwrap()
+            .unwrap();
         let got: Value = serde_json::from_str(got.to_text().unwrap()).unwrap();
         assert_eq!(got["method"], "eth_subscription");
         assert_eq!(got["params"], json!({"subscription": "0x1", "result": 7}));

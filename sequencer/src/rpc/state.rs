@@ -43,7 +43,11 @@ pub(crate) fn get_transaction_count(node: &Node, params: &Params) -> RpcResult<V
     let state = open_state(node, state_block(node, id)?)?;
     let nonce = state.account(address)?.map_or(0, |a| a.nonce);
     let pending = matches!(id, Some(BlockId::Number(t)) if t.is_pending());
-    let nonce = if pending { node.mempool.pending_nonce(address, nonce) } else { nonce };
+    let nonce = if pending {
+        node.mempool.pending_nonce(address, nonce)
+    } else {
+        nonce
+    };
     Ok(quantity(nonce))
 }
 
@@ -67,7 +71,10 @@ pub(crate) fn get_storage_at(node: &Node, params: &Params) -> RpcResult<Value> {
 pub(crate) fn get_proof(node: &Node, params: &Params) -> RpcResult<Value> {
     let address: Address = params.required(0)?;
     let keys = params.optional::<Vec<String>>(1)?.unwrap_or_default();
-    let keys = keys.iter().map(|k| storage_key(k, 1)).collect::<RpcResult<Vec<_>>>()?;
+    let keys = keys
+        .iter()
+        .map(|k| storage_key(k, 1))
+        .collect::<RpcResult<Vec<_>>>()?;
     let id = params.optional::<BlockId>(2)?;
     let at = state_block(node, id)?;
     to_json(node.state.proof(at.number, address, &keys)?)
@@ -76,7 +83,10 @@ pub(crate) fn get_proof(node: &Node, params: &Params) -> RpcResult<Value> {
 /// A storage key as geth reads it: hex with or without `0x`, at most 32 bytes, left-padded.
 pub(crate) fn storage_key(text: &str, arg: usize) -> RpcResult<B256> {
     let invalid = |why: &str| RpcError::invalid_params(format!("invalid argument {arg}: {why}"));
-    let digits = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")).unwrap_or(text);
+    let digits = text
+        .strip_prefix("0x")
+        .or_else(|| text.strip_prefix("0X"))
+        .unwrap_or(text);
     if digits.len() > 64 {
         return Err(invalid("hex string too long, want at most 32 bytes"));
     }
@@ -101,6 +111,11 @@ mod tests {
         assert_eq!(storage_key("0x", 1).unwrap(), B256::ZERO);
         let long = format!("0x{}", "0".repeat(65));
         assert_eq!(storage_key(&long, 1).unwrap_err().code, -32602);
-        assert!(storage_key("0xzz", 2).unwrap_err().message.starts_with("invalid argument 2"));
+        assert!(
+            storage_key("0xzz", 2)
+                .unwrap_err()
+                .message
+                .starts_with("invalid argument 2")
+        );
     }
 }

@@ -17,17 +17,22 @@ use serde_json::Value;
 pub(crate) fn send_raw_transaction(node: &Node, params: &Params) -> RpcResult<Value> {
     let raw: Bytes = params.required(0)?;
     let state = node.state.latest()?;
-    let hash = node.mempool.add_raw(&raw, &state, &node.pool_context()).map_err(|e| {
-        tracing::debug!(target: "altius::rpc", error = %e, "transaction rejected");
-        RpcError::from(e)
-    })?;
+    let hash = node
+        .mempool
+        .add_raw(&raw, &state, &node.pool_context())
+        .map_err(|e| {
+            tracing::debug!(target: "altius::rpc", error = %e, "transaction rejected");
+            RpcError::from(e)
+        })?;
     tracing::debug!(target: "altius::rpc", %hash, "transaction accepted");
     to_json(hash)
 }
 
 /// The block holding transaction `hash` and its index, if it was included.
 fn included(node: &Node, hash: TxHash) -> RpcResult<Option<(StoredBlock, usize)>> {
-    let Some(at) = node.store.tx_location(hash)? else { return Ok(None) };
+    let Some(at) = node.store.tx_location(hash)? else {
+        return Ok(None);
+    };
     Ok(node.store.block(at.block)?.map(|b| (b, at.index as usize)))
 }
 

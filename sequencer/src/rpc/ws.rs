@@ -50,7 +50,10 @@ pub(crate) async fn serve_socket(
         }
         End::Client | End::Shutdown => {
             // Let queued responses and the close frame go out, but not forever.
-            if tokio::time::timeout(Duration::from_secs(5), &mut writer).await.is_err() {
+            if tokio::time::timeout(Duration::from_secs(5), &mut writer)
+                .await
+                .is_err()
+            {
                 writer.abort();
             }
         }
@@ -96,7 +99,13 @@ async fn read_loop(
 async fn handle(node: &Arc<Node>, conn: &Arc<Connection>, body: axum::body::Bytes) {
     let (node, task_conn) = (node.clone(), conn.clone());
     let answer = tokio::task::spawn_blocking(move || {
-        handle_message(Origin { node: &node, conn: Some(&task_conn) }, &body)
+        handle_message(
+            Origin {
+                node: &node,
+                conn: Some(&task_conn),
+            },
+            &body,
+        )
     })
     .await;
     match answer {
@@ -104,7 +113,9 @@ async fn handle(node: &Arc<Node>, conn: &Arc<Connection>, body: axum::body::Byte
             conn.send(Message::text(text));
         }
         Ok(None) => {}
-        Err(e) => tracing::error!(target: "altius::rpc", conn = conn.id, error = %e, "request task failed"),
+        Err(e) => {
+            tracing::error!(target: "altius::rpc", conn = conn.id, error = %e, "request task failed")
+        }
     }
     conn.start_pending();
 }

@@ -5,8 +5,10 @@
 use super::node::{Node, NodeRef, branch_rlp, ext_rlp, leaf_rlp};
 use alloy_trie::nodes::RlpNode;
 use rayon::prelude::*;
+use std::sync::atomic::Ordering;
 
-/// A node to persist: its path (nibbles) and its RLP.
+/// A node to persist: its path (nibbles) and its RLP. An empty RLP deletes the stored node
+/// at the path (a stored node was replaced by one small enough to be inlined in its parent).
 pub(crate) type NodeWrite = (Box<[u8]>, Vec<u8>);
 
 /// The reference of `node` at `path`, hashing what changed; new stored nodes go to `out`.
@@ -41,6 +43,8 @@ pub(crate) fn hash(
     let reference = RlpNode::from_rlp(&rlp);
     if rlp.len() >= 32 || path.is_empty() {
         out.push((path.as_slice().into(), rlp));
+    } else if node.replaced.load(Ordering::Relaxed) {
+        out.push((path.as_slice().into(), Vec::new()));
     }
     // Another thread cannot hash the same new node: each node has one parent.
     let _ = node.rlp.set(reference.clone());

@@ -8,7 +8,10 @@ use crate::{StateError, StateResult};
 use alloy_primitives::{B256, keccak256};
 use alloy_rlp::{EMPTY_STRING_CODE, Encodable, Header};
 use alloy_trie::nodes::RlpNode;
-use std::sync::{Arc, OnceLock};
+use std::sync::{
+    Arc, OnceLock,
+    atomic::{AtomicBool, Ordering},
+};
 
 /// A nibble sequence, one nibble (0..16) per byte.
 pub(crate) type Nibs = Box<[u8]>;
@@ -52,6 +55,8 @@ pub(crate) enum Node {
 pub(crate) struct Cell {
     pub(crate) node: Node,
     pub(crate) rlp: OnceLock<RlpNode>,
+    /// The node replaced a stored node at its path (whose entry goes if the path empties).
+    pub(crate) replaced: AtomicBool,
 }
 
 impl Cell {
@@ -60,6 +65,7 @@ impl Cell {
         Arc::new(Self {
             node,
             rlp: OnceLock::new(),
+            replaced: AtomicBool::new(false),
         })
     }
 
@@ -68,7 +74,13 @@ impl Cell {
         Arc::new(Self {
             node,
             rlp: OnceLock::from(rlp),
+            replaced: AtomicBool::new(false),
         })
+    }
+
+    /// True when the node is stored under its path, or replaced one that is.
+    pub(crate) fn holds_stored_path(&self) -> bool {
+        self.replaced.load(Ordering::Relaxed) || self.rlp.get().is_some_and(|r| r.is_hash())
     }
 
     /// A stub of a stored node with the given hash.
@@ -276,12 +288,21 @@ mod tests {
             assert_eq!(decode_hex_prefix(&enc).unwrap(), (nibbles, leaf));
         }
         assert_eq!(hex_prefix(&[1, 2, 3, 4, 5], false), vec![0x11, 0x23, 0x45]);
-        assert_eq!(hex_prefix(&[0, 15, 1, 12, 11, 8], true), vec![0x20, 0x0f, 0x1c, 0xb8]);
+        assert_eq!(
+            hex_prefix(&[0, 15, 1, 12, 11, 8], true),
+            vec![0x20, 0x0f, 0x1c, 0xb8]
+        );
     }
 
     #[test]
     fn decode_rejects_garbage() {
-        for bad in [&[][..], &[0x80], &[0xc1, 0x80], &[0xc2, 0x80, 0x80], &[0xc3, 0x82]] {
+        for bad in [
+            &[][..],
+            &[0x80],
+            &[0xc1, 0x80],
+            &[0xc2, 0x80, 0x80],
+            &[0xc3, 0x82],
+        ] {
             assert!(decode(bad).is_err(), "{bad:?}");
         }
     }

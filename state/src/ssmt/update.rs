@@ -7,7 +7,9 @@ use super::{
     node::{Cell, Children, Node, NodeRef},
 };
 use crate::StateResult;
+use parking_lot::Mutex;
 use rayon::prelude::*;
+use std::sync::{Arc, atomic::Ordering};
 
 /// A key change: the full key (nibbles) and its new value, `None` to delete it.
 pub(crate) type Op = (Box<[u8]>, Option<Box<[u8]>>);
@@ -22,6 +24,18 @@ pub(crate) struct Ctx<'a> {
     pub(crate) source: &'a dyn Source,
     /// Subtries below this depth are updated and hashed in parallel.
     pub(crate) par_depth: usize,
+    /// Paths of stored nodes that no longer exist after the update.
+    pub(crate) removed: Option<&'a Mutex<Vec<Box<[u8]>>>>,
+}
+
+impl Ctx<'_> {
+    /// Records that the node `old` at `path` is gone, if a stored node was at its path.
+    fn removed(&self, old: Option<&NodeRef>, path: &[u8]) {
+        let stored = old.is_some_and(|n| n.holds_stored_path());
+        if let (true, Some(removed)) = (stored, self.removed) {
+            removed.lock().push(path.into());
+        }
+    }
 }
 
 /// Applies `ops` (keys strictly increasing, all starting with the node's path of length
@@ -35,6 +49,26 @@ pub(crate) fn apply(
     let Some(first) = ops.first() else {
         return Ok(node);
     };
+    let old = node.clone();
+    let new = apply_changes(ctx, node, depth, ops)?;
+    match (&old, &new) {
+        (_, None) => ctx.removed(old.as_ref(), &first.0[..depth]),
+        (Some(old), Some(new)) if !Arc::ptr_eq(old, new) && old.holds_stored_path() => {
+            new.replaced.store(true, Ordering::Relaxed);
+        }
+        _ => {}
+    }
+    Ok(new)
+}
+
+/// [`apply`] to a node that `ops` change.
+fn apply_changes(
+    ctx: Ctx<'_>,
+    node: Option<NodeRef>,
+    depth: usize,
+    ops: &[Op],
+) -> StateResult<Option<NodeRef>> {
+    let first = &ops[0];
     let node = resolve(ctx, node, &first.0[..depth])?;
     if let Some(done) = replace_leaf(node.as_ref(), depth, ops) {
         return Ok(done);
@@ -55,9 +89,15 @@ pub(crate) fn apply(
         Ok((n, apply(ctx, child, depth + 1, g)?))
     };
     let updated = if depth < ctx.par_depth && rest.len() >= PAR_MIN_OPS {
-        inputs.into_par_iter().map(step).collect::<StateResult<Vec<_>>>()?
+        inputs
+            .into_par_iter()
+            .map(step)
+            .collect::<StateResult<Vec<_>>>()?
     } else {
-        inputs.into_iter().map(step).collect::<StateResult<Vec<_>>>()?
+        inputs
+            .into_iter()
+            .map(step)
+            .collect::<StateResult<Vec<_>>>()?
     };
     for (n, child) in updated {
         children[n] = child;
@@ -124,7 +164,10 @@ fn group_by_nibble(ops: &[Op], depth: usize) -> Vec<(usize, &[Op])> {
     let mut rest = ops;
     while let Some((key, _)) = rest.first() {
         let n = key[depth];
-        let end = rest.iter().position(|(k, _)| k[depth] != n).unwrap_or(rest.len());
+        let end = rest
+            .iter()
+            .position(|(k, _)| k[depth] != n)
+            .unwrap_or(rest.len());
         groups.push((usize::from(n), &rest[..end]));
         rest = &rest[end..];
     }
@@ -152,9 +195,12 @@ fn normalize(
         return Ok(None);
     };
     let nibble = [lone as u8];
-    Ok(Some(match &child.node {
+    let merged = match &child.node {
         Node::Leaf { key, value } => Cell::leaf(&[&nibble[..], key].concat(), value.clone()),
         Node::Ext { key, child } => Cell::ext(&[&nibble[..], key].concat(), child.clone()),
-        Node::Branch { .. } | Node::Stub(_) => Cell::ext(&nibble, child.clone()),
-    }))
+        Node::Branch { .. } | Node::Stub(_) => return Ok(Some(Cell::ext(&nibble, child))),
+    };
+    // The child moved up into this node: its own path is vacated.
+    ctx.removed(Some(&child), &child_path);
+    Ok(Some(merged))
 }

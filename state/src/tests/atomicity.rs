@@ -65,3 +65,79 @@ fn dropped_transaction_changes_nothing_and_reopen_keeps_head() {
         Some(account(1, 100))
     );
 }
+
+/// A database whose blocks were written before the stored tries existed gets them built
+/// on open, and blocks keep applying on top.
+#[test]
+fn tries_are_built_for_a_database_without_them() {
+    use crate::{StateConfig, ssmt::store::table_names};
+    use redb::TableDefinition;
+    let db = super::mem_db();
+    let config = StateConfig {
+        shard_depth: 2,
+        ..StateConfig::default()
+    };
+    let state = StateDb::open_with_config(db.clone(), config).unwrap();
+    let block0 = changes((1..40).map(|i| {
+        (
+            a(i),
+            update(account(1, u64::from(i)), &[(1, 1), (u64::from(i), 5)]),
+        )
+    }));
+    let block1 = changes([(a(2), update(account(2, 5), &[(7, 7), (1, 0)]))]);
+    let mut model = Model::default();
+    model.apply(&block0);
+    model.apply(&block1);
+    commit(&state, 0, &block0);
+    let root1 = commit(&state, 1, &block1);
+    drop(state);
+    let txn = db.begin_write().unwrap();
+    for name in table_names(2) {
+        txn.delete_table(TableDefinition::<&[u8], &[u8]>::new(&name))
+            .unwrap();
+    }
+    txn.open_table(crate::tables::META)
+        .unwrap()
+        .remove("trie_depth")
+        .unwrap();
+    txn.commit().unwrap();
+
+    let state = StateDb::open(db).unwrap();
+    assert_eq!(state.head(), Some((1, root1)));
+    let block2 = changes([
+        (a(3), update(account(3, 3), &[(1, 9)])),
+        (a(50), update(account(1, 1), &[])),
+    ]);
+    model.apply(&block2);
+    assert_eq!(commit(&state, 2, &block2), model.root());
+}
+
+/// A commit whose `on_committed` never came: the next block notices that the tries in
+/// memory are behind the database and reads the stored ones.
+#[test]
+fn missed_commit_notification_falls_back_to_stored_tries() {
+    let state = super::mem_state();
+    let mut model = Model::default();
+    let blocks = [
+        changes((1..30).map(|i| (a(i), update(account(1, u64::from(i)), &[(1, 1), (2, 2)])))),
+        changes([
+            (a(2), update(account(2, 5), &[(1, 0), (9, 9)])),
+            (a(3), Default::default()),
+        ]),
+        changes([
+            (a(2), update(account(3, 5), &[(2, 0), (9, 0)])),
+            (a(4), update(account(1, 1), &[(5, 5)])),
+        ]),
+    ];
+    for (number, block) in blocks.iter().enumerate() {
+        let number = number as u64;
+        model.apply(block);
+        let txn = state.database().begin_write().unwrap();
+        let root = state.commit_block(&txn, number, block).unwrap();
+        txn.commit().unwrap();
+        if number != 1 {
+            state.on_committed(number);
+        }
+        assert_eq!(root, model.root(), "block {number}");
+    }
+}

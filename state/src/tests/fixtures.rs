@@ -11,7 +11,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
-fn fixtures_dir(sub: &str) -> Option<PathBuf> {
+pub(super) fn fixtures_dir(sub: &str) -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../shared/ethereum-tests")
         .join(sub);
@@ -33,7 +33,7 @@ fn trie_bytes(value: &Value) -> Option<Vec<u8>> {
 }
 
 /// The key-value pairs of a trie test's `in`, in application order (`None` deletes).
-fn trie_inputs(input: &Value) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
+pub(super) fn trie_inputs(input: &Value) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
     match input {
         Value::Array(pairs) => pairs
             .iter()
@@ -92,12 +92,40 @@ struct BlockchainTest {
     pre: BTreeMap<Address, PreAccount>,
     #[serde(rename = "genesisBlockHeader")]
     genesis: GenesisHeader,
+    #[serde(rename = "postState")]
+    post_state: Option<BTreeMap<Address, PreAccount>>,
+    #[serde(rename = "postStateHash")]
+    post_state_hash: Option<B256>,
+    #[serde(default)]
+    blocks: Vec<FixtureBlock>,
+    lastblockhash: B256,
 }
 
 #[derive(Deserialize)]
 struct GenesisHeader {
     #[serde(rename = "stateRoot")]
     state_root: B256,
+    hash: B256,
+}
+
+#[derive(Deserialize)]
+struct FixtureBlock {
+    #[serde(rename = "blockHeader")]
+    header: Option<GenesisHeader>,
+}
+
+impl BlockchainTest {
+    /// The state root of the last valid block (the one `lastblockhash` names).
+    fn last_state_root(&self) -> Option<B256> {
+        if self.genesis.hash == self.lastblockhash {
+            return Some(self.genesis.state_root);
+        }
+        self.blocks
+            .iter()
+            .filter_map(|b| b.header.as_ref())
+            .find(|h| h.hash == self.lastblockhash)
+            .map(|h| h.state_root)
+    }
 }
 
 #[derive(Deserialize)]
@@ -137,7 +165,7 @@ fn genesis_changes(pre: &BTreeMap<Address, PreAccount>) -> StateChanges {
     changes
 }
 
-fn json_files(dir: &Path, out: &mut Vec<PathBuf>) {
+pub(super) fn json_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).expect("readable fixtures dir") {
         let path = entry.expect("dir entry").path();
         if path.is_dir() {
@@ -148,13 +176,34 @@ fn json_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// Commits `test.pre` as genesis in a transaction that is then dropped, and compares roots.
-fn check_genesis(state: &StateDb, test: &BlockchainTest, name: &str) {
+/// Commits `accounts` as genesis in a transaction that is then dropped; returns the root.
+fn root_of(state: &StateDb, accounts: &BTreeMap<Address, PreAccount>) -> B256 {
     let txn = state.database().begin_write().unwrap();
     let root = state
-        .commit_block(&txn, 0, &genesis_changes(&test.pre))
+        .commit_block(&txn, 0, &genesis_changes(accounts))
         .unwrap();
-    assert_eq!(root, test.genesis.state_root, "{name}");
+    drop(txn);
+    state.on_aborted(0);
+    root
+}
+
+/// Commits `test.pre` as genesis in a transaction that is then dropped, and compares roots.
+fn check_genesis(state: &StateDb, test: &BlockchainTest, name: &str) {
+    assert_eq!(root_of(state, &test.pre), test.genesis.state_root, "{name}");
+}
+
+/// Compares the root of `test.postState` with the last valid block's; false when the test
+/// gives only a `postStateHash`.
+fn check_post_state(state: &StateDb, test: &BlockchainTest, name: &str) -> bool {
+    let Some(post) = &test.post_state else {
+        assert!(test.post_state_hash.is_some(), "{name}: no post state");
+        return false;
+    };
+    let expected = test
+        .last_state_root()
+        .unwrap_or_else(|| panic!("{name}: no last block"));
+    assert_eq!(root_of(state, post), expected, "{name}: post state");
+    true
 }
 
 #[test]
@@ -167,20 +216,29 @@ fn blockchain_test_genesis_roots() {
     files.sort();
     let state = mem_state();
     let (mut seen, mut checked) = (HashSet::new(), 0);
+    let (mut tests_seen, mut post_checked, mut post_hash_only) = (0, 0, 0);
     for file in &files {
         let text = std::fs::read_to_string(file).unwrap();
         let tests: BTreeMap<String, BlockchainTest> =
             serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
         for (name, test) in tests {
-            if seen.insert(test.genesis.state_root) {
-                check_genesis(&state, &test, &format!("{}: {name}", file.display()));
-                checked += 1;
+            let name = format!("{}: {name}", file.display());
+            tests_seen += 1;
+            check_genesis(&state, &test, &name);
+            checked += 1;
+            seen.insert(test.genesis.state_root);
+            if check_post_state(&state, &test, &name) {
+                post_checked += 1;
+            } else {
+                post_hash_only += 1;
             }
         }
     }
     println!(
-        "checked {checked} distinct genesis roots from {} files",
-        files.len()
+        "{tests_seen} tests in {} files: checked {checked} genesis roots ({} distinct), \
+         {post_checked} post-state roots; skipped {post_hash_only} with postStateHash only",
+        files.len(),
+        seen.len()
     );
     assert_eq!(
         state.head(),

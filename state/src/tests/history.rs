@@ -200,6 +200,7 @@ fn latest_snapshot_is_stable_while_a_block_is_written() {
 fn pruning_keeps_the_last_blocks() {
     let config = StateConfig {
         retain_blocks: Some(3),
+        ..StateConfig::default()
     };
     let state = StateDb::open_with_config(mem_db(), config).unwrap();
     let mut models = Vec::new();
@@ -240,6 +241,7 @@ fn pruning_keeps_the_last_blocks() {
 fn zero_retention_is_rejected() {
     let config = StateConfig {
         retain_blocks: Some(0),
+        ..StateConfig::default()
     };
     let err = StateDb::open_with_config(mem_db(), config).unwrap_err();
     assert!(matches!(err, StateError::InvalidArgument(_)));

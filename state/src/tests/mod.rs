@@ -5,6 +5,8 @@ mod fixtures;
 mod history;
 mod proofs;
 mod random;
+mod restart;
+mod trie_fixtures;
 
 use crate::{Account, AccountUpdate, StateChanges, StateCommitter, StateDb};
 use alloy_primitives::{Address, B256, Bytes, U256, keccak256};

@@ -1,7 +1,7 @@
 //! Seeded random blocks: roots against a from-scratch reference and reads at every block.
 
-use super::{Model, code_entry, commit, mem_state};
-use crate::{Account, AccountUpdate, StateChanges, StateDb, StateProvider};
+use super::{Model, code_entry, commit, mem_db, mem_state};
+use crate::{Account, AccountUpdate, StateChanges, StateConfig, StateDb, StateProvider};
 use alloy_primitives::{Address, B256, KECCAK256_EMPTY, U256};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 
@@ -103,8 +103,11 @@ fn check_reads(state: &impl StateProvider, model: &Model) {
 }
 
 fn run(seed: u64, blocks: u64) -> (StateDb, Vec<(Model, B256)>) {
+    run_on(mem_state(), seed, blocks)
+}
+
+fn run_on(state: StateDb, seed: u64, blocks: u64) -> (StateDb, Vec<(Model, B256)>) {
     let mut rng = StdRng::seed_from_u64(seed);
-    let state = mem_state();
     let mut model = Model::default();
     let mut snapshots = Vec::new();
     for number in 0..blocks {
@@ -117,6 +120,10 @@ fn run(seed: u64, blocks: u64) -> (StateDb, Vec<(Model, B256)>) {
         let root = commit(&state, number, &changes);
         assert_eq!(root, model.root(), "seed {seed} block {number}");
         assert_eq!(state.head(), Some((number, root)));
+        if number % 3 == 0 {
+            // Reads between blocks fill the flat cache that the next blocks must update.
+            check_reads(&state.latest().unwrap(), &model);
+        }
         snapshots.push((model.clone(), root));
     }
     (state, snapshots)
@@ -126,6 +133,33 @@ fn run(seed: u64, blocks: u64) -> (StateDb, Vec<(Model, B256)>) {
 fn random_blocks_roots_match_reference() {
     for seed in [1, 2, 3, 4] {
         run(seed, 80);
+    }
+}
+
+/// Every shard depth and thread count, with a cache so small that every block reloads the
+/// tries from the stored nodes, and with a cache holding everything.
+#[test]
+fn random_blocks_with_every_trie_config() {
+    for shard_depth in 0..=2u8 {
+        for threads in [1, 2, 4] {
+            for cache_bytes in [0, 1 << 30] {
+                let config = StateConfig {
+                    shard_depth,
+                    threads,
+                    cache_bytes,
+                    ..StateConfig::default()
+                };
+                let state = StateDb::open_with_config(mem_db(), config).unwrap();
+                let seed = u64::from(shard_depth) * 10 + threads as u64;
+                let (state, snapshots) = run_on(state, seed, 40);
+                let (model, root) = snapshots.last().unwrap();
+                let slots: Vec<B256> = (0..SLOTS).map(|s| B256::from(slot(s))).collect();
+                for i in [0u8, 5, 13, 23] {
+                    let proof = state.proof(39, address(i), &slots).unwrap();
+                    super::proofs::verify(&proof, *root, model);
+                }
+            }
+        }
     }
 }
 

@@ -1,9 +1,10 @@
 //! Tests of the JSON-RPC server against a real node in a temporary directory.
 
+mod chain;
 mod dispatcher;
 mod e2e;
-mod methods;
 mod shapes;
+mod state;
 
 use super::jsonrpc::{Origin, handle_message};
 use crate::{config::NodeConfig, dev, node::Node, store::StoredBlock};
@@ -35,15 +36,22 @@ fn logger_code() -> Bytes {
 }
 
 fn contract(code: &[u8]) -> GenesisAccount {
-    GenesisAccount { code: Bytes::copy_from_slice(code), ..Default::default() }
+    GenesisAccount {
+        code: Bytes::copy_from_slice(code),
+        ..Default::default()
+    }
 }
 
 fn genesis() -> Genesis {
     let mut genesis = Genesis::dev(&dev::dev_addresses());
     genesis.alloc.insert(LOGGER, contract(&logger_code()));
-    let reverter = [0x63, 0xde, 0xad, 0xbe, 0xef, 0x60, 0x00, 0x52, 0x60, 0x04, 0x60, 0x1c, 0xfd];
+    let reverter = [
+        0x63, 0xde, 0xad, 0xbe, 0xef, 0x60, 0x00, 0x52, 0x60, 0x04, 0x60, 0x1c, 0xfd,
+    ];
     genesis.alloc.insert(REVERTER, contract(&reverter));
-    let reader = [0x60, 0x00, 0x54, 0x60, 0x00, 0x52, 0x60, 0x20, 0x60, 0x00, 0xf3];
+    let reader = [
+        0x60, 0x00, 0x54, 0x60, 0x00, 0x52, 0x60, 0x20, 0x60, 0x00, 0xf3,
+    ];
     let mut reader = contract(&reader);
     reader.storage.insert(U256::ZERO, U256::from(42));
     genesis.alloc.insert(READER, reader);
@@ -68,8 +76,9 @@ pub(super) fn test_node(tweak: impl FnOnce(&mut NodeConfig)) -> TestNode {
 
 /// Sends one raw JSON-RPC body and parses the answer (`Value::Null` for no answer).
 pub(super) fn raw(node: &Arc<Node>, body: &str) -> Value {
-    handle_message(Origin { node, conn: None }, body.as_bytes())
-        .map_or(Value::Null, |text| serde_json::from_str(&text).expect("response is JSON"))
+    handle_message(Origin { node, conn: None }, body.as_bytes()).map_or(Value::Null, |text| {
+        serde_json::from_str(&text).expect("response is JSON")
+    })
 }
 
 /// Calls `method` and returns the whole response object.
@@ -89,8 +98,14 @@ pub(super) fn ok(node: &Arc<Node>, method: &str, params: Value) -> Value {
 pub(super) fn err(node: &Arc<Node>, method: &str, params: Value) -> (i64, String) {
     let response = request(node, method, params);
     let error = &response["error"];
-    assert!(error.is_object(), "{method}: expected an error, got {response}");
-    (error["code"].as_i64().unwrap(), error["message"].as_str().unwrap().to_owned())
+    assert!(
+        error.is_object(),
+        "{method}: expected an error, got {response}"
+    );
+    (
+        error["code"].as_i64().unwrap(),
+        error["message"].as_str().unwrap().to_owned(),
+    )
 }
 
 /// A signed EIP-1559 transaction from dev account `from`, as raw hex.
@@ -113,15 +128,23 @@ pub(super) fn signed_tx(
         input,
         ..Default::default()
     };
-    let sig = dev::dev_signer(from).sign_transaction_sync(&mut tx).expect("signs");
+    let sig = dev::dev_signer(from)
+        .sign_transaction_sync(&mut tx)
+        .expect("signs");
     let env: TxEnvelope = tx.into_signed(sig).into();
-    (*env.tx_hash(), alloy_primitives::hex::encode_prefixed(env.encoded_2718()))
+    (
+        *env.tx_hash(),
+        alloy_primitives::hex::encode_prefixed(env.encoded_2718()),
+    )
 }
 
 /// Submits a transaction through `eth_sendRawTransaction`.
 pub(super) fn send(node: &Arc<Node>, from: u32, nonce: u64, to: TxKind, tip: u128) -> B256 {
     let (hash, raw) = signed_tx(node, from, nonce, to, Bytes::new(), tip);
-    assert_eq!(ok(node, "eth_sendRawTransaction", json!([raw])), json!(hash));
+    assert_eq!(
+        ok(node, "eth_sendRawTransaction", json!([raw])),
+        json!(hash)
+    );
     hash
 }
 
@@ -135,4 +158,39 @@ pub(super) fn mine(node: &Arc<Node>) -> Arc<StoredBlock> {
 /// The address of dev account `i`.
 pub(super) fn dev_address(i: u32) -> Address {
     dev::dev_signer(i).address()
+}
+
+/// Block 1: a transfer (dev 0), two logger calls (dev 1, dev 2), a creation (dev 3).
+/// Block 2: one more logger call (dev 1).
+pub(super) struct Activity {
+    pub(super) transfer: B256,
+    pub(super) logs: [B256; 3],
+    pub(super) create: B256,
+}
+
+/// A node with the blocks described at [`Activity`].
+pub(super) fn active_chain(tweak: impl FnOnce(&mut NodeConfig)) -> (TestNode, Activity) {
+    let t = test_node(tweak);
+    let gwei = 1_000_000_000;
+    let transfer = send(&t.node, 0, 0, TxKind::Call(dev_address(5)), gwei);
+    let log1 = send(&t.node, 1, 0, TxKind::Call(LOGGER), 3 * gwei);
+    let log2 = send(&t.node, 2, 0, TxKind::Call(LOGGER), 2 * gwei);
+    let create = send(&t.node, 3, 0, TxKind::Create, gwei);
+    assert_eq!(mine(&t.node).txs.len(), 4);
+    let log3 = send(&t.node, 1, 1, TxKind::Call(LOGGER), gwei);
+    assert_eq!(mine(&t.node).txs.len(), 1);
+    (
+        t,
+        Activity {
+            transfer,
+            logs: [log1, log2, log3],
+            create,
+        },
+    )
+}
+
+/// A quantity as a number.
+pub(super) fn u(v: &Value) -> u128 {
+    let s = v.as_str().unwrap_or_else(|| panic!("not a quantity: {v}"));
+    u128::from_str_radix(s.trim_start_matches("0x"), 16).unwrap()
 }

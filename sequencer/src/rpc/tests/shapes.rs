@@ -17,18 +17,47 @@ fn block_round_trips() {
     for full in [true, false] {
         let json = ok(&t.node, "eth_getBlockByNumber", json!(["0x1", full]));
         let block: OpBlock = serde_json::from_value(json.clone()).expect("an OP block");
-        assert_eq!(serde_json::to_value(&block).unwrap(), json, "lossless round trip");
+        assert_eq!(
+            serde_json::to_value(&block).unwrap(),
+            json,
+            "lossless round trip"
+        );
         assert_eq!(block.header.number, 1);
         assert_eq!(block.transactions.len(), 2);
         let eth: alloy_rpc_types_eth::Block = serde_json::from_value(json.clone()).expect("eth");
         assert_eq!(eth.header.hash, block.header.hash);
-        assert_eq!(eth.header.hash_slow(), block.header.hash, "the hash is the header's");
+        assert_eq!(
+            eth.header.hash_slow(),
+            block.header.hash,
+            "the hash is the header's"
+        );
         for key in [
-            "hash", "parentHash", "sha3Uncles", "miner", "stateRoot", "transactionsRoot",
-            "receiptsRoot", "logsBloom", "difficulty", "number", "gasLimit", "gasUsed",
-            "timestamp", "extraData", "mixHash", "nonce", "baseFeePerGas", "withdrawalsRoot",
-            "blobGasUsed", "excessBlobGas", "parentBeaconBlockRoot", "requestsHash", "size",
-            "uncles", "transactions", "withdrawals",
+            "hash",
+            "parentHash",
+            "sha3Uncles",
+            "miner",
+            "stateRoot",
+            "transactionsRoot",
+            "receiptsRoot",
+            "logsBloom",
+            "difficulty",
+            "number",
+            "gasLimit",
+            "gasUsed",
+            "timestamp",
+            "extraData",
+            "mixHash",
+            "nonce",
+            "baseFeePerGas",
+            "withdrawalsRoot",
+            "blobGasUsed",
+            "excessBlobGas",
+            "parentBeaconBlockRoot",
+            "requestsHash",
+            "size",
+            "uncles",
+            "transactions",
+            "withdrawals",
         ] {
             assert!(json.get(key).is_some(), "block lacks {key}: {json}");
         }
@@ -61,20 +90,44 @@ fn receipt_and_transaction_round_trip() {
     let json = ok(&t.node, "eth_getTransactionReceipt", json!([hash]));
     let receipt: op_alloy_rpc_types::OpTransactionReceipt =
         serde_json::from_value(json.clone()).expect("an OP receipt");
-    assert_eq!(serde_json::to_value(&receipt).unwrap(), json, "lossless round trip");
+    assert_eq!(
+        serde_json::to_value(&receipt).unwrap(),
+        json,
+        "lossless round trip"
+    );
     let eth: alloy_rpc_types_eth::TransactionReceipt =
         serde_json::from_value(json.clone()).expect("an Ethereum receipt");
     assert_eq!(eth.transaction_hash, hash);
     for key in [
-        "transactionHash", "transactionIndex", "blockHash", "blockNumber", "from", "to",
-        "cumulativeGasUsed", "gasUsed", "effectiveGasPrice", "contractAddress", "logs",
-        "logsBloom", "type", "status",
+        "transactionHash",
+        "transactionIndex",
+        "blockHash",
+        "blockNumber",
+        "from",
+        "to",
+        "cumulativeGasUsed",
+        "gasUsed",
+        "effectiveGasPrice",
+        "contractAddress",
+        "logs",
+        "logsBloom",
+        "type",
+        "status",
     ] {
         assert!(json.get(key).is_some(), "receipt lacks {key}: {json}");
     }
     let log = &json["logs"][0];
-    for key in ["address", "topics", "data", "blockHash", "blockNumber", "transactionHash",
-        "transactionIndex", "logIndex", "removed"] {
+    for key in [
+        "address",
+        "topics",
+        "data",
+        "blockHash",
+        "blockNumber",
+        "transactionHash",
+        "transactionIndex",
+        "logIndex",
+        "removed",
+    ] {
         assert!(log.get(key).is_some(), "log lacks {key}: {log}");
     }
 
@@ -83,9 +136,28 @@ fn receipt_and_transaction_round_trip() {
     assert_eq!(serde_json::to_value(&parsed).unwrap(), tx);
     let eth: alloy_rpc_types_eth::Transaction = serde_json::from_value(tx.clone()).expect("eth tx");
     assert_eq!(*eth.inner.tx_hash(), hash);
-    for key in ["hash", "from", "to", "nonce", "gas", "gasPrice", "maxFeePerGas",
-        "maxPriorityFeePerGas", "input", "value", "type", "chainId", "v", "r", "s", "yParity",
-        "accessList", "blockHash", "blockNumber", "transactionIndex"] {
+    for key in [
+        "hash",
+        "from",
+        "to",
+        "nonce",
+        "gas",
+        "gasPrice",
+        "maxFeePerGas",
+        "maxPriorityFeePerGas",
+        "input",
+        "value",
+        "type",
+        "chainId",
+        "v",
+        "r",
+        "s",
+        "yParity",
+        "accessList",
+        "blockHash",
+        "blockNumber",
+        "transactionIndex",
+    ] {
         assert!(tx.get(key).is_some(), "transaction lacks {key}: {tx}");
     }
 }

@@ -1,0 +1,27 @@
+//! The [`DaClient`] trait.
+
+use std::{fmt, future::Future, pin::Pin};
+
+use alloy_primitives::Bytes;
+
+use crate::{DaError, DaReference};
+
+/// The boxed future returned by [`DaClient`] methods.
+///
+/// Boxing keeps the trait dyn-compatible so the node can hold an `Arc<dyn DaClient>` chosen
+/// from configuration at run time.
+pub type DaFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, DaError>> + Send + 'a>>;
+
+/// A data availability backend: publishes opaque bytes and reads them back.
+///
+/// Implementations must be cheap to share (`Send + Sync`) and must never panic on input.
+pub trait DaClient: Send + Sync + fmt::Debug {
+    /// A short, stable name for the backend (`"local"`, `"ethereum-blobs"`, ...).
+    fn kind(&self) -> &'static str;
+
+    /// Publishes `data` and returns where it landed.
+    fn submit(&self, data: Bytes) -> DaFuture<'_, DaReference>;
+
+    /// Retrieves the data behind `reference`, verifying it against the commitment.
+    fn fetch<'a>(&'a self, reference: &'a DaReference) -> DaFuture<'a, Bytes>;
+}

@@ -1,0 +1,280 @@
+//! [`DaConfig`]: backend selection from the node's TOML config.
+
+use std::{path::PathBuf, sync::Arc};
+
+use alloy_primitives::{Address, hex};
+use serde::{Deserialize, Serialize};
+
+use crate::{DaClient, DaError, LocalDa};
+
+/// Length of a celestia v0 namespace's user-supplied ID suffix.
+const CELESTIA_NAMESPACE_ID_LEN: usize = 10;
+
+/// Which DA backend to use, tagged by `kind` in TOML.
+///
+/// ```toml
+/// [da]
+/// kind = "celestia"
+/// url = "http://localhost:26658"
+/// namespace = "0x000000000000416c74"
+/// ```
+///
+/// Only `local` has an implementation today; the other kinds parse and validate their
+/// fields and [`DaConfig::build`] reports them as [`DaError::Unsupported`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum DaConfig {
+    /// The embedded redb store ([`LocalDa`]).
+    Local {
+        /// Dedicated database file; when absent the node's shared database is used.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        path: Option<PathBuf>,
+    },
+    /// Frames in L1 calldata sent to the batch inbox.
+    EthereumCalldata {
+        /// L1 execution JSON-RPC URL.
+        l1_rpc_url: String,
+        /// Batch inbox; defaults to the `0x00 ++ keccak256(chainId)[:19]` convention.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        inbox: Option<Address>,
+    },
+    /// Frames in EIP-4844 blobs sent to the batch inbox.
+    EthereumBlobs {
+        /// L1 execution JSON-RPC URL.
+        l1_rpc_url: String,
+        /// L1 beacon API URL used to read blobs back.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        l1_beacon_url: Option<String>,
+        /// Batch inbox; defaults to the `0x00 ++ keccak256(chainId)[:19]` convention.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        inbox: Option<Address>,
+    },
+    /// An OP alt-DA server (`/put`, `/get`); commitments are posted to L1.
+    AltDa {
+        /// DA server base URL.
+        server_url: String,
+        /// Use generic commitments (`0x01`) instead of keccak commitments (`0x00`).
+        #[serde(default)]
+        generic_commitment: bool,
+    },
+    /// A celestia node over JSON-RPC.
+    Celestia {
+        /// Celestia node JSON-RPC URL.
+        url: String,
+        /// Hex namespace ID (up to 10 bytes, v0 namespace).
+        namespace: String,
+        /// File holding the node's JWT auth token.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        auth_token_file: Option<PathBuf>,
+    },
+    /// An EigenDA proxy.
+    #[serde(rename = "eigenda")]
+    EigenDa {
+        /// eigenda-proxy base URL.
+        proxy_url: String,
+    },
+}
+
+impl Default for DaConfig {
+    fn default() -> Self {
+        Self::Local { path: None }
+    }
+}
+
+impl DaConfig {
+    /// The `kind` tag of this config.
+    pub const fn kind(&self) -> &'static str {
+        match self {
+            Self::Local { .. } => "local",
+            Self::EthereumCalldata { .. } => "ethereum-calldata",
+            Self::EthereumBlobs { .. } => "ethereum-blobs",
+            Self::AltDa { .. } => "alt-da",
+            Self::Celestia { .. } => "celestia",
+            Self::EigenDa { .. } => "eigenda",
+        }
+    }
+
+    /// Checks field values without touching the network or disk.
+    pub fn validate(&self) -> Result<(), DaError> {
+        match self {
+            Self::Local { .. } => Ok(()),
+            Self::EthereumCalldata { l1_rpc_url, .. } => check_url("l1_rpc_url", l1_rpc_url),
+            Self::EthereumBlobs {
+                l1_rpc_url,
+                l1_beacon_url,
+                ..
+            } => {
+                check_url("l1_rpc_url", l1_rpc_url)?;
+                l1_beacon_url
+                    .as_deref()
+                    .map_or(Ok(()), |u| check_url("l1_beacon_url", u))
+            }
+            Self::AltDa { server_url, .. } => check_url("server_url", server_url),
+            Self::Celestia { url, namespace, .. } => {
+                check_url("url", url)?;
+                celestia_namespace_id(namespace).map(drop)
+            }
+            Self::EigenDa { proxy_url } => check_url("proxy_url", proxy_url),
+        }
+    }
+
+    /// Validates the config and builds the backend.
+    ///
+    /// `shared_db` is the node's database, used by `local` when no `path` is configured.
+    pub fn build(
+        &self,
+        shared_db: Option<Arc<redb::Database>>,
+    ) -> Result<Arc<dyn DaClient>, DaError> {
+        self.validate()?;
+        match self {
+            Self::Local { path: Some(path) } => Ok(Arc::new(LocalDa::open(path)?)),
+            Self::Local { path: None } => {
+                let db = shared_db.ok_or_else(|| {
+                    DaError::InvalidConfig(
+                        "local DA needs a `path` or the node's shared database".into(),
+                    )
+                })?;
+                Ok(Arc::new(LocalDa::with_database(db)?))
+            }
+            other => Err(DaError::Unsupported(format!(
+                "the {} backend is not implemented yet",
+                other.kind()
+            ))),
+        }
+    }
+}
+
+fn check_url(field: &str, url: &str) -> Result<(), DaError> {
+    const SCHEMES: [&str; 4] = ["http://", "https://", "ws://", "wss://"];
+    let lower = url.to_ascii_lowercase();
+    match SCHEMES.iter().find(|s| lower.starts_with(*s)) {
+        Some(scheme) if url.len() > scheme.len() => Ok(()),
+        _ => Err(DaError::InvalidConfig(format!(
+            "`{field}` must be an http(s) or ws(s) URL, got {url:?}"
+        ))),
+    }
+}
+
+/// Parses a celestia v0 namespace ID (hex, `0x` optional, 1..=10 bytes), left-padded.
+fn celestia_namespace_id(namespace: &str) -> Result<[u8; CELESTIA_NAMESPACE_ID_LEN], DaError> {
+    let bytes = hex::decode(namespace)
+        .map_err(|e| DaError::InvalidConfig(format!("celestia `namespace` is not hex: {e}")))?;
+    if bytes.is_empty() || bytes.len() > CELESTIA_NAMESPACE_ID_LEN {
+        return Err(DaError::InvalidConfig(format!(
+            "celestia `namespace` must be 1..={CELESTIA_NAMESPACE_ID_LEN} bytes, got {}",
+            bytes.len()
+        )));
+    }
+    let mut id = [0u8; CELESTIA_NAMESPACE_ID_LEN];
+    id[CELESTIA_NAMESPACE_ID_LEN - bytes.len()..].copy_from_slice(&bytes);
+    Ok(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    struct Wrapper {
+        #[serde(default)]
+        da: DaConfig,
+    }
+
+    fn parse(text: &str) -> Result<DaConfig, toml::de::Error> {
+        toml::from_str::<Wrapper>(text).map(|w| w.da)
+    }
+
+    #[test]
+    fn default_is_local_and_missing_section_defaults() {
+        assert_eq!(parse("").unwrap(), DaConfig::Local { path: None });
+        assert_eq!(
+            parse("[da]\nkind = \"local\"").unwrap(),
+            DaConfig::default()
+        );
+    }
+
+    #[test]
+    fn every_kind_parses_with_its_fields() {
+        let cases = [
+            ("local", "path = \"/tmp/da.redb\""),
+            (
+                "ethereum-calldata",
+                "l1_rpc_url = \"http://l1:8545\"\ninbox = \"0x00a4fe4c6aaa0729d7699c387e7f281dd64afa2a\"",
+            ),
+            (
+                "ethereum-blobs",
+                "l1_rpc_url = \"http://l1:8545\"\nl1_beacon_url = \"http://cl:5052\"",
+            ),
+            (
+                "alt-da",
+                "server_url = \"http://da:3100\"\ngeneric_commitment = true",
+            ),
+            (
+                "celestia",
+                "url = \"http://c:26658\"\nnamespace = \"0x416c74697573\"\nauth_token_file = \"/run/jwt\"",
+            ),
+            ("eigenda", "proxy_url = \"http://proxy:3100\""),
+        ];
+        for (kind, fields) in cases {
+            let cfg = parse(&format!("[da]\nkind = \"{kind}\"\n{fields}")).unwrap();
+            assert_eq!(cfg.kind(), kind);
+            cfg.validate().unwrap();
+            let text = toml::to_string(&cfg).unwrap();
+            assert_eq!(toml::from_str::<DaConfig>(&text).unwrap(), cfg);
+        }
+    }
+
+    #[test]
+    fn unknown_fields_and_kinds_are_rejected() {
+        assert!(parse("[da]\nkind = \"local\"\nbogus = 1").is_err());
+        assert!(parse("[da]\nkind = \"carrier-pigeon\"").is_err());
+        assert!(
+            parse("[da]\nkind = \"eigenda\"").is_err(),
+            "proxy_url is required"
+        );
+    }
+
+    #[test]
+    fn validation_catches_bad_values() {
+        let bad_url = DaConfig::EigenDa {
+            proxy_url: "proxy:3100".into(),
+        };
+        assert!(matches!(bad_url.validate(), Err(DaError::InvalidConfig(_))));
+        let ns = |namespace: &str| DaConfig::Celestia {
+            url: "http://c".into(),
+            namespace: namespace.into(),
+            auth_token_file: None,
+        };
+        assert!(ns("zz").validate().is_err());
+        assert!(ns("").validate().is_err());
+        assert!(ns("0x0102030405060708090a0b").validate().is_err());
+        assert_eq!(celestia_namespace_id("0x0102").unwrap()[8..], [1, 2]);
+    }
+
+    #[test]
+    fn build_local_and_unsupported_backends() {
+        let dir = tempfile::tempdir().unwrap();
+        let own = DaConfig::Local {
+            path: Some(dir.path().join("da.redb")),
+        };
+        assert_eq!(own.build(None).unwrap().kind(), "local");
+
+        let shared = Arc::new(redb::Database::create(dir.path().join("node.redb")).unwrap());
+        assert_eq!(
+            DaConfig::default().build(Some(shared)).unwrap().kind(),
+            "local"
+        );
+        assert!(matches!(
+            DaConfig::default().build(None),
+            Err(DaError::InvalidConfig(_))
+        ));
+
+        let eigen = DaConfig::EigenDa {
+            proxy_url: "http://proxy:3100".into(),
+        };
+        match eigen.build(None) {
+            Err(DaError::Unsupported(msg)) => assert!(msg.contains("not implemented yet")),
+            other => panic!("expected Unsupported, got {other:?}"),
+        }
+    }
+}

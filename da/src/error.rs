@@ -1,0 +1,57 @@
+//! The error type of the DA crate.
+
+use alloy_primitives::B256;
+
+/// Everything that can go wrong while talking to a DA backend.
+#[derive(Debug, thiserror::Error)]
+pub enum DaError {
+    /// The configured backend exists in the config schema but has no implementation yet.
+    #[error("unsupported DA backend: {0}")]
+    Unsupported(String),
+    /// The DA configuration is invalid.
+    #[error("invalid DA config: {0}")]
+    InvalidConfig(String),
+    /// A reference was malformed or does not belong to this backend.
+    #[error("invalid DA reference: {0}")]
+    InvalidReference(String),
+    /// Submitted data was empty.
+    #[error("refusing to submit empty data")]
+    EmptySubmission,
+    /// Submitted data exceeded the backend limit.
+    #[error("submission of {size} bytes exceeds the limit of {max} bytes")]
+    TooLarge {
+        /// Size of the rejected payload.
+        size: usize,
+        /// Largest accepted payload.
+        max: usize,
+    },
+    /// Nothing is stored at the referenced height.
+    #[error("no DA data at height {height}")]
+    NotFound {
+        /// The requested height.
+        height: u64,
+    },
+    /// Stored data does not match its commitment.
+    #[error("DA data at height {height} is corrupted: expected hash {expected}, found {actual}")]
+    Corrupted {
+        /// Height of the corrupted entry.
+        height: u64,
+        /// Hash recorded in the reference.
+        expected: B256,
+        /// Hash of the bytes actually stored.
+        actual: B256,
+    },
+    /// The storage layer failed.
+    #[error("DA storage error: {0}")]
+    Storage(String),
+    /// A backend-specific failure (network, task join, ...).
+    #[error("DA backend error: {0}")]
+    Backend(String),
+}
+
+impl DaError {
+    /// Wraps any redb error as [`DaError::Storage`].
+    pub(crate) fn storage(err: impl Into<redb::Error>) -> Self {
+        Self::Storage(err.into().to_string())
+    }
+}

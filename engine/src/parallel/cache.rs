@@ -1,0 +1,58 @@
+//! [`CachedStorage`]: a [`Storage`] that reads each key from the inner storage once.
+
+use super::vm::{Storage, StorageError};
+use parking_lot::RwLock;
+use std::{
+    collections::{HashMap, hash_map::RandomState},
+    hash::{BuildHasher, Hash},
+};
+
+/// Number of lock shards the cached keys are spread over.
+const SHARDS: usize = 32;
+
+/// One lock shard of the cache.
+type Shard<K, V> = RwLock<HashMap<K, Option<V>>>;
+
+/// A [`Storage`] that remembers every value (or absence) it read from `inner`, so that
+/// speculative re-executions do not read a database again. Errors are not remembered.
+#[derive(Debug)]
+pub struct CachedStorage<K, V, S> {
+    inner: S,
+    shards: Box<[Shard<K, V>]>,
+    hasher: RandomState,
+}
+
+impl<K, V, S> CachedStorage<K, V, S> {
+    /// A cache over `inner`, empty.
+    pub fn new(inner: S) -> Self {
+        Self {
+            inner,
+            shards: (0..SHARDS).map(|_| RwLock::new(HashMap::new())).collect(),
+            hasher: RandomState::new(),
+        }
+    }
+
+    /// The inner storage.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
+impl<K, V, S> Storage<K, V> for CachedStorage<K, V, S>
+where
+    K: Eq + Hash + Clone + Send + Sync,
+    V: Clone + Send + Sync,
+    S: Storage<K, V>,
+{
+    fn base(&self, key: &K) -> Result<Option<V>, StorageError> {
+        let shard = (self.hasher.hash_one(key) % SHARDS as u64) as usize;
+        let Some(shard) = self.shards.get(shard) else {
+            return self.inner.base(key);
+        };
+        if let Some(value) = shard.read().get(key) {
+            return Ok(value.clone());
+        }
+        let value = self.inner.base(key)?;
+        Ok(shard.write().entry(key.clone()).or_insert(value).clone())
+    }
+}

@@ -1,0 +1,269 @@
+//! Multi-version memory: for every key, the value (or deltas) each transaction of the block
+//! last wrote there, tagged with the incarnation that wrote it.
+
+use super::{
+    vm::TxIndex,
+    write_set::{WriteOp, WriteSet, membership},
+};
+use parking_lot::{Mutex, RwLock};
+use std::{
+    collections::{BTreeMap, HashMap, hash_map::RandomState},
+    hash::{BuildHasher, Hash},
+};
+
+/// Number of lock shards the keys are spread over.
+const SHARDS: usize = 64;
+
+/// How many times a transaction has been started; each run has a fresh number.
+pub(crate) type Incarnation = u64;
+
+/// One execution of one transaction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Version {
+    /// The transaction.
+    pub(crate) tx: TxIndex,
+    /// Its execution.
+    pub(crate) incarnation: Incarnation,
+}
+
+/// Where the value of a read came from: storage or the full value of a version, with the
+/// deltas of the versions listed on top of it (highest transaction first).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct ReadOrigin {
+    /// Versions whose deltas were applied, highest transaction first.
+    pub(crate) deltas: Vec<Version>,
+    /// The full value below them: `None` for storage.
+    pub(crate) source: Option<Version>,
+}
+
+/// A read resolved in memory: the full value (`None`: read storage) and the deltas to apply
+/// to it, in block order.
+#[derive(Debug)]
+pub(crate) struct Resolved<V, D> {
+    /// Where it came from, for validation.
+    pub(crate) origin: ReadOrigin,
+    /// The full value, `None` when it must be read from storage.
+    pub(crate) value: Option<V>,
+    /// Deltas to apply to the value, in block order.
+    pub(crate) deltas: Vec<D>,
+}
+
+#[derive(Debug)]
+enum Data<V, D> {
+    Value(V),
+    Deltas(Vec<D>),
+    Estimate,
+}
+
+#[derive(Debug)]
+struct Entry<V, D> {
+    incarnation: Incarnation,
+    data: Data<V, D>,
+}
+
+type Versions<V, D> = BTreeMap<TxIndex, Entry<V, D>>;
+type Shard<K, V, D> = RwLock<HashMap<K, Versions<V, D>>>;
+
+/// The multi-version memory of one block.
+#[derive(Debug)]
+pub(crate) struct MvMemory<K, V, D> {
+    shards: Box<[Shard<K, V, D>]>,
+    hasher: RandomState,
+    /// Keys each transaction's last recorded incarnation wrote, in write-set order.
+    written: Box<[Mutex<Vec<K>>]>,
+}
+
+impl<K: Eq + Hash + Clone, V: Clone, D: Clone> MvMemory<K, V, D> {
+    /// An empty memory for a block of `txs` transactions.
+    pub(crate) fn new(txs: usize) -> Self {
+        Self {
+            shards: (0..SHARDS).map(|_| RwLock::new(HashMap::new())).collect(),
+            hasher: RandomState::new(),
+            written: (0..txs).map(|_| Mutex::new(Vec::new())).collect(),
+        }
+    }
+
+    fn shard(&self, key: &K) -> Option<&Shard<K, V, D>> {
+        let hash = self.hasher.hash_one(key);
+        self.shards.get((hash % SHARDS as u64) as usize)
+    }
+
+    /// The value transaction `tx` reads at `key`: the highest entry below `tx`, with deltas
+    /// folded down to the nearest full value or storage.
+    ///
+    /// # Errors
+    ///
+    /// The index of the transaction whose ESTIMATE the read hit.
+    pub(crate) fn read(&self, key: &K, tx: TxIndex) -> Result<Resolved<V, D>, TxIndex> {
+        let mut origin = ReadOrigin {
+            deltas: Vec::new(),
+            source: None,
+        };
+        // Deltas in reverse block order, reversed at the end.
+        let mut deltas: Vec<D> = Vec::new();
+        let mut value = None;
+        if let Some(shard) = self.shard(key) {
+            let shard = shard.read();
+            let entries = shard.get(key).into_iter().flat_map(|e| e.range(..tx).rev());
+            for (&writer, entry) in entries {
+                let version = Version {
+                    tx: writer,
+                    incarnation: entry.incarnation,
+                };
+                match &entry.data {
+                    Data::Estimate => return Err(writer),
+                    Data::Value(v) => {
+                        value = Some(v.clone());
+                        origin.source = Some(version);
+                        break;
+                    }
+                    Data::Deltas(d) => {
+                        origin.deltas.push(version);
+                        deltas.extend(d.iter().rev().cloned());
+                    }
+                }
+            }
+        }
+        deltas.reverse();
+        Ok(Resolved {
+            origin,
+            value,
+            deltas,
+        })
+    }
+
+    /// Whether transaction `tx` would still read `key` from `origin`.
+    pub(crate) fn validate_read(&self, key: &K, tx: TxIndex, origin: &ReadOrigin) -> bool {
+        let Some(shard) = self.shard(key) else {
+            return false;
+        };
+        let shard = shard.read();
+        let mut entries = shard.get(key).into_iter().flat_map(|e| e.range(..tx).rev());
+        for expected in &origin.deltas {
+            match entries.next() {
+                Some((&writer, entry)) if matches!(entry.data, Data::Deltas(_)) => {
+                    if (Version {
+                        tx: writer,
+                        incarnation: entry.incarnation,
+                    }) != *expected
+                    {
+                        return false;
+                    }
+                }
+                _ => return false,
+            }
+        }
+        match (entries.next(), origin.source) {
+            (None, None) => true,
+            (Some((&writer, entry)), Some(expected)) => {
+                matches!(entry.data, Data::Value(_))
+                    && Version {
+                        tx: writer,
+                        incarnation: entry.incarnation,
+                    } == expected
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether every read of `reads` by `tx` would still come from the same origin.
+    pub(crate) fn validate_reads(&self, tx: TxIndex, reads: &[(K, ReadOrigin)]) -> bool {
+        reads
+            .iter()
+            .all(|(key, origin)| self.validate_read(key, tx, origin))
+    }
+
+    /// Replaces the entries of `version.tx` by `write_set`, removing keys it no longer
+    /// writes. Returns whether it wrote a key the previous incarnation did not.
+    pub(crate) fn record(&self, version: Version, write_set: WriteSet<K, V, D>) -> bool {
+        let Some(written) = self.written.get(version.tx) else {
+            return false;
+        };
+        let mut written = written.lock();
+        let keys: Vec<K> = write_set.iter().map(|(key, _)| key.clone()).collect();
+        let wrote_new = {
+            let was_written = membership(&written);
+            keys.iter().any(|key| !was_written(key))
+        };
+        for (key, op) in write_set {
+            let data = match op {
+                WriteOp::Value(value) => Data::Value(value),
+                WriteOp::Deltas(deltas) => Data::Deltas(deltas),
+            };
+            self.insert(key, version, data);
+        }
+        {
+            let is_written = membership(&keys);
+            for key in written.iter().filter(|key| !is_written(key)) {
+                self.remove(key, version.tx);
+            }
+        }
+        *written = keys;
+        wrote_new
+    }
+
+    fn insert(&self, key: K, version: Version, data: Data<V, D>) {
+        let Some(shard) = self.shard(&key) else {
+            return;
+        };
+        let entry = Entry {
+            incarnation: version.incarnation,
+            data,
+        };
+        shard
+            .write()
+            .entry(key)
+            .or_default()
+            .insert(version.tx, entry);
+    }
+
+    fn remove(&self, key: &K, tx: TxIndex) {
+        let Some(shard) = self.shard(key) else { return };
+        let mut shard = shard.write();
+        if let Some(entries) = shard.get_mut(key) {
+            entries.remove(&tx);
+            if entries.is_empty() {
+                shard.remove(key);
+            }
+        }
+    }
+
+    /// Marks every entry of `tx` as an ESTIMATE: readers wait for its next incarnation.
+    pub(crate) fn convert_writes_to_estimates(&self, tx: TxIndex) {
+        let Some(written) = self.written.get(tx) else {
+            return;
+        };
+        for key in written.lock().iter() {
+            let Some(shard) = self.shard(key) else {
+                continue;
+            };
+            let mut shard = shard.write();
+            if let Some(entry) = shard.get_mut(key).and_then(|entries| entries.get_mut(&tx)) {
+                entry.data = Data::Estimate;
+            }
+        }
+    }
+
+    /// The write sets of all transactions, in block order; `None` if an ESTIMATE is left.
+    pub(crate) fn into_write_sets(self) -> Option<Vec<WriteSet<K, V, D>>> {
+        let mut shards: Vec<HashMap<K, Versions<V, D>>> =
+            self.shards.into_iter().map(RwLock::into_inner).collect();
+        let mut sets = Vec::with_capacity(self.written.len());
+        for (tx, keys) in self.written.into_iter().enumerate() {
+            let keys = keys.into_inner();
+            let mut set = Vec::with_capacity(keys.len());
+            for key in keys {
+                let shard = (self.hasher.hash_one(&key) % SHARDS as u64) as usize;
+                let entry = shards.get_mut(shard)?.get_mut(&key)?.remove(&tx)?;
+                let op = match entry.data {
+                    Data::Value(value) => WriteOp::Value(value),
+                    Data::Deltas(deltas) => WriteOp::Deltas(deltas),
+                    Data::Estimate => return None,
+                };
+                set.push((key, op));
+            }
+            sets.push(set);
+        }
+        Some(sets)
+    }
+}

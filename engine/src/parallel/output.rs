@@ -1,0 +1,116 @@
+//! What executing a block returns: per-transaction results and writes, statistics, errors.
+
+use super::vm::{StorageError, TxIndex, Vm};
+use std::{collections::HashMap, hash::Hash};
+
+/// The result of one transaction of the block.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TxResult<K, V, O, E> {
+    /// Its output, or the error it failed with (then it wrote nothing).
+    pub result: Result<O, E>,
+    /// The keys it wrote with the full value each holds right after it, deltas resolved, in
+    /// the order the VM produced them (written keys first, then keys changed only by deltas).
+    pub writes: Vec<(K, V)>,
+}
+
+/// The result of executing a block: the same as executing it in order, whatever the strategy
+/// and the number of threads (the statistics aside).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlockOutput<K, V, O, E> {
+    /// One result per transaction, in block order.
+    pub txs: Vec<TxResult<K, V, O, E>>,
+    /// How the block was executed.
+    pub stats: ExecutionStats,
+}
+
+/// The [`BlockOutput`] of a [`Vm`].
+pub type VmBlockOutput<M> =
+    BlockOutput<<M as Vm>::Key, <M as Vm>::Value, <M as Vm>::Output, <M as Vm>::Error>;
+
+impl<K: Eq + Hash + Clone, V: Clone, O, E> BlockOutput<K, V, O, E> {
+    /// The final value of every key the block wrote, in the order keys were first written.
+    pub fn final_state(&self) -> Vec<(K, V)> {
+        let mut positions: HashMap<&K, usize> = HashMap::new();
+        let mut state: Vec<(K, V)> = Vec::new();
+        for (key, value) in self.txs.iter().flat_map(|tx| &tx.writes) {
+            match positions
+                .get(key)
+                .and_then(|&position| state.get_mut(position))
+            {
+                Some(slot) => slot.1 = value.clone(),
+                None => {
+                    positions.insert(key, state.len());
+                    state.push((key.clone(), value.clone()));
+                }
+            }
+        }
+        state
+    }
+}
+
+/// How a block was executed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Strategy {
+    /// In block order on the calling thread.
+    #[default]
+    Sequential,
+    /// Block-STM to the end.
+    Parallel,
+    /// Block-STM until conflicts crossed the fallback threshold, then in block order
+    /// (keeping the speculative results that were still valid).
+    ParallelThenInOrder,
+    /// Block-STM, then from scratch in block order after a VM panic or misbehaviour.
+    ParallelThenSequential,
+}
+
+/// Counters of one block execution.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ExecutionStats {
+    /// The strategy that produced the result.
+    pub strategy: Strategy,
+    /// Threads that executed the block.
+    pub threads: usize,
+    /// Transaction executions, including re-executions and those cut short by a dependency.
+    pub executions: u64,
+    /// Read-set validations.
+    pub validations: u64,
+    /// Incarnations aborted because validation failed.
+    pub aborts: u64,
+    /// Executions stopped because they read an ESTIMATE.
+    pub dependency_waits: u64,
+    /// Executions in block order after the parallel phase (fallback).
+    pub in_order_executions: u64,
+}
+
+impl ExecutionStats {
+    /// Executions beyond one per transaction.
+    pub const fn re_executions(&self, txs: usize) -> u64 {
+        self.executions.saturating_sub(txs as u64)
+    }
+}
+
+/// Why a block could not be executed. Transaction failures are not errors of the block; they
+/// are in [`TxResult::result`].
+#[derive(Debug, thiserror::Error)]
+pub enum ParallelError {
+    /// Storage failed to return a value.
+    #[error("storage read failed at transaction {tx}: {source}")]
+    Storage {
+        /// The transaction that read it.
+        tx: TxIndex,
+        /// The storage error.
+        source: StorageError,
+    },
+    /// The VM panicked executing a transaction in block order.
+    #[error("the vm panicked executing transaction {tx}")]
+    VmPanicked {
+        /// The transaction.
+        tx: TxIndex,
+    },
+    /// The VM returned a read error that its view never raised.
+    #[error("the vm returned a read error its view did not raise, at transaction {tx}")]
+    ForeignReadError {
+        /// The transaction.
+        tx: TxIndex,
+    },
+}
