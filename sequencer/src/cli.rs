@@ -60,6 +60,8 @@ pub enum ConfigCommand {
 pub enum BenchCommand {
     /// Send signed ETH transfers to a running node and measure throughput and latency.
     Rpc(crate::bench::rpc::RpcBenchArgs),
+    /// Build a large state and time incremental state-root computation.
+    State(crate::bench::state::StateBenchArgs),
 }
 
 #[cfg(test)]

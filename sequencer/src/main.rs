@@ -12,6 +12,7 @@ fn main() -> std::process::ExitCode {
             Ok(())
         }
         Command::Bench(BenchCommand::Rpc(args)) => altius_sequencer::bench::rpc::run(args),
+        Command::Bench(BenchCommand::State(args)) => altius_sequencer::bench::state::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

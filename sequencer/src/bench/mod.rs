@@ -2,3 +2,4 @@
 //! rerun it and compare.
 
 pub mod rpc;
+pub mod state;

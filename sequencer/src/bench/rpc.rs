@@ -154,9 +154,9 @@ async fn bench(args: RpcBenchArgs) -> eyre::Result<String> {
         .collect();
     let started = Instant::now();
     let mut sends = tokio::task::JoinSet::new();
-    for k in 0..args.senders {
+    for (k, window) in windows.iter().enumerate() {
         let mine: Vec<_> = signed.iter().filter(|t| t.sender == k).cloned().collect();
-        let (client, window, sent_at) = (client.clone(), windows[k].clone(), sent_at.clone());
+        let (client, window, sent_at) = (client.clone(), window.clone(), sent_at.clone());
         sends.spawn(async move {
             for tx in mine {
                 window.acquire().await?.forget();
@@ -248,10 +248,10 @@ async fn watch_inclusions(
                 let Some(hash) = h.as_str().and_then(|s| s.parse::<B256>().ok()) else {
                     continue;
                 };
-                if let Some(&sender) = wanted.get(&hash) {
-                    if seen.insert(hash, now).is_none() {
-                        windows[sender].add_permits(1);
-                    }
+                if let Some(&sender) = wanted.get(&hash)
+                    && seen.insert(hash, now).is_none()
+                {
+                    windows[sender].add_permits(1);
                 }
             }
             next += 1;

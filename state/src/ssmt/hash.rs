@@ -57,9 +57,13 @@ fn seq_children(
     par_depth: usize,
     out: &mut Vec<NodeWrite>,
 ) -> [Option<RlpNode>; 16] {
+    // Unchanged children first: their independent loads overlap in memory.
     let mut refs: [Option<RlpNode>; 16] = Default::default();
+    for (slot, child) in refs.iter_mut().zip(children) {
+        *slot = child.as_ref().and_then(|c| c.rlp.get().cloned());
+    }
     for (n, child) in children.iter().enumerate() {
-        if let Some(child) = child {
+        if let (Some(child), None) = (child, &refs[n]) {
             path.push(n as u8);
             refs[n] = Some(hash(child, path, par_depth, out));
             path.pop();

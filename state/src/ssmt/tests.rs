@@ -234,7 +234,7 @@ fn shard_loads_count_prefixes() {
 #[ignore = "timing, not a check"]
 fn engine_timing() {
     let mut rng = StdRng::seed_from_u64(5);
-    let n = 100_000u64;
+    let n: u64 = std::env::var("ENGINE_N").map_or(100_000, |v| v.parse().unwrap());
     let mut ops: Vec<Op> = (0..n)
         .map(|i| {
             (
