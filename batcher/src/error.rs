@@ -38,4 +38,25 @@ pub enum BatcherError {
     /// A configuration value was out of range.
     #[error("invalid config: {0}")]
     InvalidConfig(String),
+    /// The batcher's cursor in the database failed or holds malformed data.
+    #[error("batcher storage: {0}")]
+    Storage(String),
+    /// A block was handed to the submitter out of order.
+    #[error("expected L2 block {expected}, got {got}")]
+    UnexpectedBlock {
+        /// The block the submitter needs next.
+        expected: u64,
+        /// The block it was given.
+        got: u64,
+    },
+    /// The source of L2 blocks failed or lacks a block it reported.
+    #[error("L2 block source: {0}")]
+    Source(String),
+}
+
+impl BatcherError {
+    /// Wraps any redb error as [`BatcherError::Storage`].
+    pub(crate) fn storage(err: impl Into<redb::Error>) -> Self {
+        Self::Storage(err.into().to_string())
+    }
 }

@@ -9,10 +9,13 @@
 //! - [`FrameEncoder`] / [`FrameDecoder`]: channels to frames and batcher transaction data
 //!   (`0x00 ++ frames`), and back;
 //! - [`encode_blob`] / [`decode_blob`]: the version-0 blob encoding;
-//! - [`batch_inbox_address`]: the default batch inbox for a chain ID.
+//! - [`batch_inbox_address`]: the default batch inbox for a chain ID;
+//! - [`BatchSubmitter`]: the submission loop's engine: consecutive L2 blocks to channels
+//!   and frames on a [`altius_da::DaClient`], with a cursor persisted in redb
+//!   ([`BatcherConfig`] is the node's `[batcher]` section).
 //!
-//! Nothing here talks to a network: submitting the produced bytes is the job of a DA
-//! backend.
+//! Apart from [`BatchSubmitter`] nothing here talks to a DA layer, and it does so only
+//! through the `DaClient` trait.
 //!
 //! ```
 //! use altius_batcher::{
@@ -46,10 +49,13 @@
 mod batch;
 mod blob;
 mod channel;
+mod config;
+mod cursor;
 mod error;
 mod frame;
 mod inbox;
 mod span_channel;
+mod submitter;
 
 pub use batch::{
     Batch, BatchType, MAX_SPAN_BATCH_ELEMENT_COUNT, RawSpanBatch, SingularBatch, SpanBatch,
@@ -63,6 +69,8 @@ pub use channel::{
     Channel, ChannelBuilder, ChannelConfig, ChannelId, CompressionAlgo,
     FJORD_MAX_RLP_BYTES_PER_CHANNEL, decode_batch_stream, decompress_channel,
 };
+pub use config::{BatchKind, BatcherConfig};
+pub use cursor::SubmittedFrame;
 pub use error::BatcherError;
 pub use frame::{
     DEFAULT_CALLDATA_FRAME_SIZE, DERIVATION_VERSION_0, FRAME_OVERHEAD, Frame, FrameDecoder,
@@ -70,10 +78,13 @@ pub use frame::{
 };
 pub use inbox::batch_inbox_address;
 pub use span_channel::SpanChannelBuilder;
+pub use submitter::{BacklogGauge, BatchSubmitter, L2BlockData, L2BlockSource};
 
 #[cfg(test)]
 mod fixture_tests;
 #[cfg(test)]
 mod pipeline_tests;
+#[cfg(test)]
+mod submitter_tests;
 #[cfg(test)]
 mod test_utils;

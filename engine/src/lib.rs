@@ -8,6 +8,7 @@
 
 #![warn(missing_docs)]
 
+pub mod blocktest;
 mod chain;
 mod db;
 mod error;

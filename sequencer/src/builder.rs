@@ -2,7 +2,7 @@
 //! zero), take the best pool transactions, execute them, and commit the block and its state
 //! in one database transaction.
 
-use crate::{node::Node, node::NodeError, store::StoredBlock};
+use crate::{node::Node, node::NodeError, rollup::Throttle, store::StoredBlock};
 use alloy_consensus::{EMPTY_OMMER_ROOT_HASH, Header, Sealed, TxReceipt};
 use alloy_primitives::{Address, B256, Bloom, Bytes, address, keccak256};
 use altius_engine::{BlockEnv, BlockExecution, ChainSpec, ExecutionMode};
@@ -156,8 +156,9 @@ fn after_commit(node: &Node, block: &StoredBlock, dropped: &[B256]) {
 }
 
 /// Runs block production until `shutdown` turns true. A block that has started is always
-/// finished and committed before this returns, so a stop never leaves half a block.
-pub async fn run(node: Arc<Node>, mut shutdown: watch::Receiver<bool>) {
+/// finished and committed before this returns, so a stop never leaves half a block. While
+/// `throttle` reports too large a DA backlog, production pauses.
+pub async fn run(node: Arc<Node>, mut shutdown: watch::Receiver<bool>, throttle: Arc<Throttle>) {
     let block_time = node.config.sequencer.block_time;
     let mut new_txs = node.mempool.subscribe();
     let mut ticker = (block_time > 0.0).then(|| {
@@ -174,7 +175,7 @@ pub async fn run(node: Arc<Node>, mut shutdown: watch::Receiver<bool>) {
                 !matches!(r, Err(tokio::sync::broadcast::error::RecvError::Closed))
             }
         };
-        if !go || *shutdown.borrow() {
+        if !go || *shutdown.borrow() || !throttle.wait(&mut shutdown).await {
             break;
         }
         loop {

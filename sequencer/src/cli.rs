@@ -23,6 +23,8 @@ pub enum Command {
     /// Benchmarks; each prints one JSON line.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Run Ethereum BlockchainTests fixtures with Ethereum L1 semantics.
+    Blocktest(crate::blocktest_cmd::BlocktestArgs),
 }
 
 /// Options of `altius run`; flags override the config file.

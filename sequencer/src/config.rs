@@ -4,7 +4,10 @@
 //! falls back to a default. `altius config default` prints [`NodeConfig::example_toml`].
 
 use crate::mempool::MempoolConfig;
+use altius_batcher::BatcherConfig;
+use altius_da::DaConfig;
 use altius_engine::ChainSpec;
+use altius_settlement::SettlementConfig;
 use serde::{Deserialize, Serialize};
 use std::{net::IpAddr, path::PathBuf};
 
@@ -24,6 +27,12 @@ pub struct NodeConfig {
     pub mempool: MempoolConfig,
     /// JSON-RPC server.
     pub rpc: RpcConfig,
+    /// Data availability layer for batches (default: local, in the node's database).
+    pub da: DaConfig,
+    /// Batch submission.
+    pub batcher: BatcherConfig,
+    /// Output proposals (default: local, in the node's database).
+    pub settlement: SettlementConfig,
 }
 
 /// The data directory (a newtype so that its default is `./altius-data`).
@@ -162,6 +171,15 @@ impl NodeConfig {
                 "rpc.max_batch_size must be > 0 and rpc.max_request_bytes >= 1024".into(),
             ));
         }
+        self.da
+            .validate()
+            .map_err(|e| ConfigError::Invalid(format!("da: {e}")))?;
+        self.batcher
+            .validate()
+            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        self.settlement
+            .validate()
+            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
         Ok(())
     }
 

@@ -4,6 +4,7 @@
 #![warn(missing_docs)]
 
 pub mod bench;
+pub mod blocktest_cmd;
 pub mod builder;
 pub mod cli;
 pub mod config;
@@ -11,6 +12,7 @@ pub mod dev;
 mod genesis;
 pub mod mempool;
 pub mod node;
+pub mod rollup;
 pub mod rpc;
 pub mod run;
 pub mod store;

@@ -1,7 +1,7 @@
 //! `altius run`: open the node, start block production and the JSON-RPC server, and stop
 //! cleanly on SIGINT or SIGTERM.
 
-use crate::{builder, cli::RunArgs, config::NodeConfig, dev, node::Node, rpc};
+use crate::{builder, cli::RunArgs, config::NodeConfig, dev, node::Node, rollup, rpc};
 use altius_engine::Genesis;
 use eyre::WrapErr;
 use std::net::SocketAddr;
@@ -82,7 +82,12 @@ async fn run_node(config: NodeConfig, genesis: Genesis) -> eyre::Result<()> {
     info!(target: "altius::node", %local, head = node.head().number, "node started");
 
     let (stop_tx, stop_rx) = watch::channel(false);
-    let builder = tokio::spawn(builder::run(node.clone(), stop_rx.clone()));
+    let rollup = rollup::RollupTasks::start(&node, &stop_rx)?;
+    let builder = tokio::spawn(builder::run(
+        node.clone(),
+        stop_rx.clone(),
+        rollup.throttle(),
+    ));
     let mut rpc_stop = stop_rx;
     let server = tokio::spawn(rpc::serve(node.clone(), listener, async move {
         let _ = rpc_stop.wait_for(|s| *s).await;
@@ -92,6 +97,7 @@ async fn run_node(config: NodeConfig, genesis: Genesis) -> eyre::Result<()> {
     info!(target: "altius::node", "stopping: finishing the block in progress");
     let _ = stop_tx.send(true);
     builder.await.wrap_err("block builder task failed")?;
+    rollup.join().await?;
     match tokio::time::timeout(std::time::Duration::from_secs(5), server).await {
         Ok(joined) => joined
             .wrap_err("rpc task failed")?

@@ -9,6 +9,10 @@
 //! - [`L2OutputOracleClient`]: the L2OutputOracle contract on L1, through `sol!` bindings
 //!   generated from the committed artifact ([`L2OutputOracle`]).
 //!
+//! [`Proposer`] is the proposer loop: it reads safe blocks through the small
+//! [`OutputSource`] trait the node implements and proposes every output the settlement
+//! layer expects next.
+//!
 //! ```
 //! use alloy_primitives::B256;
 //! use altius_settlement::{
@@ -49,6 +53,9 @@ mod head;
 mod local;
 mod oracle;
 mod output_root;
+mod proposer;
+#[cfg(test)]
+mod proposer_tests;
 
 pub use client::{Proposal, ProposalReceipt, ProposedOutput, SettlementClient, SettlementFuture};
 pub use config::{DEFAULT_SUBMISSION_INTERVAL, SettlementConfig, SettlementKind};
@@ -62,3 +69,4 @@ pub use oracle::{
     proposer_provider,
 };
 pub use output_root::{L2_TO_L1_MESSAGE_PASSER, OUTPUT_ROOT_VERSION_V0, OutputRootV0};
+pub use proposer::{OutputSource, Proposer, ProposerTiming};

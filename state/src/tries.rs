@@ -9,7 +9,7 @@
 use crate::{
     StateResult,
     ssmt::{
-        self, NodeWrite, Op, Root,
+        self, NodeWrite, Op, Root, Updated,
         node::root_hash,
         store::{StoreReader, StoreWriter, TrieId},
     },
@@ -23,6 +23,10 @@ use std::{
     sync::atomic::{AtomicU64, Ordering},
     time::{Duration, Instant},
 };
+
+/// Storage tries with at least this many changes in a block are updated one at a time with
+/// all threads; smaller ones are updated side by side.
+const BIG_TRIE_OPS: usize = 256;
 
 /// Estimated bytes of one in-memory node besides its encoding.
 const NODE_OVERHEAD: usize = 160;
@@ -179,7 +183,7 @@ impl Tries {
             }
         };
         let mut committed = self.committed.lock();
-        if committed.head.map(|(n, _)| n + 1) != Some(number) && number != 0 {
+        if committed.head.and_then(|(n, _)| n.checked_add(1)) != Some(number) && number != 0 {
             committed.storage.clear();
         }
         committed.head = Some(pending.head);
@@ -276,13 +280,27 @@ impl Session<'_> {
         let results = {
             let (reader, pool) = (&self.reader, self.pool);
             let start = Instant::now();
-            let op = || {
-                jobs.par_iter()
+            let update = |(i, (job, base)): (usize, (&StorageJob, Root))| {
+                let source = reader.source(Some(job.hashed));
+                Ok((i, ssmt::update(&source, depth, base, &job.ops)?))
+            };
+            // Small tries side by side; then each big one split across all threads, so that
+            // a hot contract does not end up on one thread.
+            let op = || -> StateResult<Vec<Updated>> {
+                let (big, small): (Vec<_>, Vec<_>) = jobs
+                    .iter()
                     .zip(bases)
-                    .map(|(job, base)| {
-                        ssmt::update(&reader.source(Some(job.hashed)), depth, base, &job.ops)
-                    })
-                    .collect::<StateResult<Vec<_>>>()
+                    .enumerate()
+                    .partition(|(_, (job, _))| job.ops.len() >= BIG_TRIE_OPS);
+                let mut done: Vec<(usize, Updated)> = small
+                    .into_par_iter()
+                    .map(update)
+                    .collect::<StateResult<_>>()?;
+                for job in big {
+                    done.push(update(job)?);
+                }
+                done.sort_unstable_by_key(|(i, _)| *i);
+                Ok(done.into_iter().map(|(_, updated)| updated).collect())
             };
             let results = run_on(pool, op);
             self.busy += start.elapsed();

@@ -5,7 +5,7 @@ use super::{
     error::{RpcError, RpcResult},
     fees,
     jsonrpc::Origin,
-    logs, misc,
+    logs, misc, optimism,
     params::Params,
     pubsub, state, tx,
 };
@@ -73,6 +73,9 @@ const METHODS: &[(&str, usize, Handler)] = &[
     ),
     ("eth_getBlockReceipts", 1, blocks::get_block_receipts),
     ("eth_getLogs", 1, logs::get_logs),
+    ("optimism_outputAtBlock", 1, optimism::output_at_block),
+    ("optimism_syncStatus", 0, optimism::sync_status),
+    ("optimism_rollupConfig", 0, optimism::rollup_config),
 ];
 
 /// Runs method `method` with the raw `params` member of the request. Blocking.

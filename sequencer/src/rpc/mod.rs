@@ -17,7 +17,8 @@
 //! `eth_getTransactionByHash`, `eth_getTransactionReceipt`,
 //! `eth_getTransactionByBlock{Number,Hash}AndIndex`, `eth_getBlockBy{Number,Hash}`,
 //! `eth_getBlockTransactionCountBy{Number,Hash}`, `eth_getUncleCountByBlock{Number,Hash}`,
-//! `eth_getBlockReceipts`, `eth_getLogs`, and over WebSocket `eth_subscribe` /
+//! `eth_getBlockReceipts`, `eth_getLogs`, op-node's `optimism_outputAtBlock`,
+//! `optimism_syncStatus` and `optimism_rollupConfig`, and over WebSocket `eth_subscribe` /
 //! `eth_unsubscribe`. Block parameters take `latest`, `pending` (the same as `latest`,
 //! except that `eth_getTransactionCount` adds the sender's pool transactions), `safe`,
 //! `finalized`, `earliest`, numbers and EIP-1898 objects.
@@ -37,6 +38,7 @@ mod http;
 mod jsonrpc;
 mod logs;
 mod misc;
+mod optimism;
 mod params;
 mod pubsub;
 mod state;

@@ -141,3 +141,32 @@ fn missed_commit_notification_falls_back_to_stored_tries() {
         assert_eq!(root, model.root(), "block {number}");
     }
 }
+
+#[test]
+fn shard_depth_is_checked_and_kept() {
+    use crate::{StateConfig, StateError};
+    let deep = StateConfig {
+        shard_depth: 3,
+        ..StateConfig::default()
+    };
+    assert!(matches!(
+        StateDb::open_with_config(super::mem_db(), deep),
+        Err(StateError::InvalidArgument(_))
+    ));
+    let db = super::mem_db();
+    let two = StateConfig {
+        shard_depth: 2,
+        ..StateConfig::default()
+    };
+    let state = StateDb::open_with_config(db.clone(), two).unwrap();
+    let block = changes((1..20).map(|i| (a(i), update(account(1, 1), &[(1, u64::from(i))]))));
+    let mut model = Model::default();
+    model.apply(&block);
+    commit(&state, 0, &block);
+    drop(state);
+    // Reopened with another depth, the stored one stays in use.
+    let state = StateDb::open(db).unwrap();
+    let next = changes([(a(1), update(account(2, 2), &[(1, 0)]))]);
+    model.apply(&next);
+    assert_eq!(commit(&state, 1, &next), model.root());
+}

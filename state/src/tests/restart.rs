@@ -78,8 +78,12 @@ fn child_commits_blocks() {
     let start = state.head().map_or(0, |(n, _)| n + 1);
     for number in start..1_000_000 {
         commit(&state, number, &block(number));
-        writeln!(stdout, "committed {number}").unwrap();
-        stdout.flush().unwrap();
+        if writeln!(stdout, "committed {number}")
+            .and_then(|()| stdout.flush())
+            .is_err()
+        {
+            return;
+        }
     }
 }
 
@@ -99,7 +103,9 @@ fn run_and_kill(path: &std::path::Path, blocks: u64) -> u64 {
         .spawn()
         .unwrap();
     let (mut first, mut last) = (None, None);
-    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+    // The pipe stays open until the kill, so the child keeps committing until then.
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    for line in &mut lines {
         if let Some(n) = line.unwrap().strip_prefix("committed ") {
             let n = n.parse::<u64>().unwrap();
             first.get_or_insert(n);
@@ -109,10 +115,11 @@ fn run_and_kill(path: &std::path::Path, blocks: u64) -> u64 {
             }
         }
     }
-    // Let the next block start so that the kill lands in the middle of it.
-    std::thread::sleep(std::time::Duration::from_millis(blocks % 7));
+    // Let the child go on for a while, so that the kill lands at some point of a later block.
+    std::thread::sleep(std::time::Duration::from_millis(blocks * 2));
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
+    drop(lines);
     last.expect("the child committed blocks")
 }
 

@@ -3,6 +3,7 @@
 mod chain;
 mod dispatcher;
 mod e2e;
+mod optimism;
 mod shapes;
 mod state;
 

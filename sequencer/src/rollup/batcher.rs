@@ -1,0 +1,255 @@
+//! The batch submission task: feeds committed blocks to the [`BatchSubmitter`] and marks
+//! them `safe` once their frames are on the DA layer.
+//!
+//! With the local DA a frame is confirmed as soon as it is stored, and nothing can reorg
+//! it, so `finalized` moves with `safe`. With any other DA `finalized` is left alone until
+//! the L1 issue brings finality.
+
+use crate::{
+    node::{Node, NodeError},
+    store::StoredBlock,
+};
+use alloy_eips::eip2718::Encodable2718;
+use altius_batcher::{
+    BacklogGauge, BatchSubmitter, BatcherError, L2BlockData, L2BlockSource, SpanBatchParams,
+};
+use altius_da::DaClient;
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
+use tokio::sync::watch;
+use tracing::{info, warn};
+
+/// How often the task looks for blocks and old channels without a new-block signal.
+const POLL: Duration = Duration::from_millis(250);
+
+/// The batcher's view of a committed block: deposits are left out, as in OP batches.
+pub fn block_data(block: &StoredBlock) -> L2BlockData {
+    L2BlockData {
+        number: block.number(),
+        hash: block.hash(),
+        parent_hash: block.header.parent_hash,
+        timestamp: block.header.timestamp,
+        transactions: block
+            .txs
+            .iter()
+            .filter(|t| !t.tx.is_deposit())
+            .map(|t| t.tx.encoded_2718().into())
+            .collect(),
+    }
+}
+
+/// The node's chain store as the batcher's block source.
+#[derive(Debug, Clone)]
+pub struct ChainSource(pub Arc<Node>);
+
+impl L2BlockSource for ChainSource {
+    fn head_number(&self) -> Result<u64, BatcherError> {
+        Ok(self.0.store.head_number())
+    }
+
+    fn block(&self, number: u64) -> Result<Option<L2BlockData>, BatcherError> {
+        let block = self.0.store.block(number);
+        let block = block.map_err(|e| BatcherError::Source(e.to_string()))?;
+        Ok(block.as_ref().map(block_data))
+    }
+}
+
+/// Opens the submitter on the node's database. Span batches need a whole-second block
+/// time: a fractional or zero one is rounded up to 1 s (blocks off that grid just start a
+/// new channel).
+pub fn open_submitter(
+    node: &Node,
+    da: Arc<dyn DaClient>,
+    backlog: BacklogGauge,
+) -> Result<BatchSubmitter, NodeError> {
+    let genesis = node
+        .store
+        .header(0)?
+        .ok_or_else(|| NodeError::Genesis("the genesis block is missing".into()))?;
+    let params = SpanBatchParams {
+        genesis_timestamp: genesis.timestamp,
+        block_time: (node.config.sequencer.block_time.ceil() as u64).max(1),
+        chain_id: node.chain.chain_id,
+    };
+    let config = node.config.batcher.clone();
+    let submitter = BatchSubmitter::open(node.db.clone(), da, config, params, 0)
+        .map_err(|e| NodeError::Database(format!("batcher: {e}")))?;
+    Ok(submitter.with_backlog(backlog))
+}
+
+/// Records `block` as `safe` (and `finalized` when `finalize`) in its own transaction.
+fn mark_safe(node: &Node, block: u64, finalize: bool) -> Result<(), NodeError> {
+    let db_err = |e: &dyn std::fmt::Display| NodeError::Database(e.to_string());
+    let txn = node.db.begin_write().map_err(|e| db_err(&e))?;
+    node.store
+        .write_safe(&txn, block, finalize.then_some(block))?;
+    txn.commit().map_err(|e| db_err(&e))
+}
+
+/// Runs batch submission until `shutdown` turns true. After an error the submitter is
+/// reopened from its persisted cursor, so nothing is skipped.
+pub async fn run_batcher(
+    node: Arc<Node>,
+    da: Arc<dyn DaClient>,
+    backlog: BacklogGauge,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let finalize = da.kind() == altius_da::LocalDa::KIND;
+    let source = ChainSource(node.clone());
+    let mut blocks = node.new_blocks.subscribe();
+    let mut submitter = None;
+    let mut safe = node.store.safe_number().unwrap_or(0);
+    let retry = Duration::from_millis(node.config.batcher.retry_backoff_ms);
+    loop {
+        tokio::select! {
+            biased;
+            _ = shutdown.wait_for(|s| *s) => break,
+            _ = blocks.recv() => {}
+            _ = tokio::time::sleep(POLL) => {}
+        }
+        if submitter.is_none() {
+            match open_submitter(&node, da.clone(), backlog.clone()) {
+                Ok(sub) => submitter = Some(sub),
+                Err(e) => {
+                    warn!(target: "altius::batcher", error = %e, "cannot open the batch submitter");
+                    tokio::time::sleep(retry).await;
+                    continue;
+                }
+            }
+        }
+        let Some(sub) = submitter.as_mut() else {
+            continue;
+        };
+        let step = tokio::select! {
+            biased;
+            _ = shutdown.wait_for(|s| *s) => break,
+            step = sub.catch_up(&source) => step,
+        };
+        match step {
+            Ok(confirmed) if confirmed > safe => match mark_safe(&node, confirmed, finalize) {
+                Ok(()) => safe = confirmed,
+                Err(e) => {
+                    warn!(target: "altius::batcher", error = %e, "cannot record the safe head")
+                }
+            },
+            Ok(_) => {}
+            Err(e) => {
+                warn!(target: "altius::batcher", error = %e, "batch submission failed; resuming from the cursor");
+                submitter = None;
+                tokio::time::sleep(retry).await;
+            }
+        }
+    }
+    info!(target: "altius::batcher", safe, "batch submission stopped");
+}
+
+/// Pauses block production while too many blocks wait for the DA layer (the unsafe chain
+/// stays bounded; transactions wait in the pool). `max_backlog_blocks = 0` disables it.
+#[derive(Debug)]
+pub struct Throttle {
+    backlog: BacklogGauge,
+    max: u64,
+    paused: AtomicBool,
+}
+
+impl Throttle {
+    /// A throttle on `backlog` with the threshold `max` (0: never pause).
+    pub fn new(backlog: BacklogGauge, max: u64) -> Self {
+        Self {
+            backlog,
+            max,
+            paused: AtomicBool::new(false),
+        }
+    }
+
+    /// Whether block production should pause now; logs when that changes.
+    pub fn is_paused(&self) -> bool {
+        let backlog = self.backlog.get();
+        let pause = self.max > 0 && backlog > self.max;
+        if self.paused.swap(pause, Ordering::AcqRel) != pause {
+            if pause {
+                warn!(target: "altius::builder", backlog, max = self.max, "DA backlog too large: pausing block production");
+            } else {
+                info!(target: "altius::builder", backlog, "DA backlog cleared: resuming block production");
+            }
+        }
+        pause
+    }
+
+    /// Waits until production may go on; returns false if `shutdown` turned true first.
+    pub async fn wait(&self, shutdown: &mut watch::Receiver<bool>) -> bool {
+        while self.is_paused() {
+            tokio::select! {
+                _ = shutdown.wait_for(|s| *s) => return false,
+                _ = tokio::time::sleep(POLL) => {}
+            }
+        }
+        !*shutdown.borrow()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{builder::build_block, config::NodeConfig, dev};
+    use altius_engine::Genesis;
+
+    fn open(dir: &std::path::Path) -> Arc<Node> {
+        let mut config = NodeConfig::default();
+        config.datadir.0 = dir.to_owned();
+        config.batcher.max_channel_age_ms = 1;
+        Node::open(config, &Genesis::dev(&dev::dev_addresses())).unwrap()
+    }
+
+    async fn wait_safe(node: &Node, number: u64) {
+        for _ in 0..200 {
+            if node.store.safe_number().unwrap() >= number {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("safe never reached {number}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn committed_blocks_become_safe_and_finalized_and_survive_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let node = open(dir.path());
+        for _ in 0..3 {
+            build_block(&node).unwrap();
+        }
+        let da = node.config.da.build(Some(node.db.clone())).unwrap();
+        let (stop, stop_rx) = watch::channel(false);
+        let backlog = BacklogGauge::new();
+        let task = tokio::spawn(run_batcher(node.clone(), da, backlog.clone(), stop_rx));
+        wait_safe(&node, 3).await;
+        assert_eq!(node.store.finalized_number().unwrap(), 3);
+        stop.send(true).unwrap();
+        task.await.unwrap();
+        drop(node);
+
+        let node = open(dir.path());
+        assert_eq!(node.store.safe_number().unwrap(), 3);
+        let da: Arc<dyn DaClient> = node.config.da.build(Some(node.db.clone())).unwrap();
+        let sub = open_submitter(&node, da, BacklogGauge::new()).unwrap();
+        assert_eq!(sub.next_block(), 4, "resumes after the confirmed block");
+    }
+
+    #[test]
+    fn throttle_pauses_above_the_threshold_only() {
+        let gauge = BacklogGauge::new();
+        let throttle = Throttle::new(gauge.clone(), 5);
+        assert!(!throttle.is_paused());
+        gauge.set(6);
+        assert!(throttle.is_paused());
+        gauge.set(5);
+        assert!(!throttle.is_paused());
+        gauge.set(1_000);
+        assert!(!Throttle::new(gauge, 0).is_paused());
+    }
+}

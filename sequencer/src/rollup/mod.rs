@@ -1,0 +1,65 @@
+//! The rollup side of `altius run`: the batch submission task, which moves the `safe` head
+//! as block data lands on the DA layer, the throttle it gives the block builder, and the
+//! proposer task, which records output roots of safe blocks on the settlement layer.
+
+pub mod batcher;
+pub mod proposer;
+
+pub use batcher::{ChainSource, Throttle, block_data, open_submitter, run_batcher};
+pub use proposer::{NodeOutputs, output_root_inputs, run_proposer};
+
+use crate::node::Node;
+use altius_batcher::BacklogGauge;
+use altius_settlement::L2Head;
+use eyre::WrapErr;
+use std::sync::Arc;
+use tokio::{sync::watch, task::JoinHandle};
+
+/// The running batch submission and proposer tasks.
+#[derive(Debug)]
+pub struct RollupTasks {
+    throttle: Arc<Throttle>,
+    batcher: JoinHandle<()>,
+    proposer: JoinHandle<()>,
+}
+
+impl RollupTasks {
+    /// Opens the configured DA and settlement layers (both before anything is spawned, so a
+    /// bad configuration starts nothing) and spawns the tasks; they stop when `stop` turns
+    /// true.
+    pub fn start(node: &Arc<Node>, stop: &watch::Receiver<bool>) -> eyre::Result<Self> {
+        let config = &node.config;
+        let da = config
+            .da
+            .build(Some(node.db.clone()))
+            .wrap_err("cannot open the DA layer")?;
+        let head = L2Head::at(node.head().number);
+        let settlement = config
+            .settlement
+            .build(Some(node.db.clone()), head.clone())
+            .wrap_err("cannot open the settlement layer")?;
+        let backlog = BacklogGauge::new();
+        let max_backlog = config.batcher.max_backlog_blocks;
+        let throttle = Arc::new(Throttle::new(backlog.clone(), max_backlog));
+        let batcher = run_batcher(node.clone(), da, backlog, stop.clone());
+        let proposer = run_proposer(node.clone(), settlement, head, stop.clone());
+        Ok(Self {
+            throttle,
+            batcher: tokio::spawn(batcher),
+            proposer: tokio::spawn(proposer),
+        })
+    }
+
+    /// The throttle the block builder obeys.
+    pub fn throttle(&self) -> Arc<Throttle> {
+        self.throttle.clone()
+    }
+
+    /// Waits for both tasks to stop.
+    pub async fn join(self) -> eyre::Result<()> {
+        self.batcher
+            .await
+            .wrap_err("batch submission task failed")?;
+        self.proposer.await.wrap_err("proposer task failed")
+    }
+}
