@@ -5,7 +5,7 @@ use std::{path::PathBuf, sync::Arc};
 use alloy_primitives::{Address, hex};
 use serde::{Deserialize, Serialize};
 
-use crate::{DaClient, DaError, LocalDa};
+use crate::{CalldataConfig, DaClient, DaError, EthereumCalldataDa, LocalDa};
 
 /// Length of a celestia v0 namespace's user-supplied ID suffix.
 const CELESTIA_NAMESPACE_ID_LEN: usize = 10;
@@ -19,8 +19,8 @@ const CELESTIA_NAMESPACE_ID_LEN: usize = 10;
 /// namespace = "0x000000000000416c74"
 /// ```
 ///
-/// Only `local` has an implementation today; the other kinds parse and validate their
-/// fields and [`DaConfig::build`] reports them as [`DaError::Unsupported`].
+/// `local` and `ethereum-calldata` have implementations; the other kinds parse and validate
+/// their fields and [`DaConfig::build`] reports them as [`DaError::Unsupported`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum DaConfig {
@@ -30,14 +30,9 @@ pub enum DaConfig {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         path: Option<PathBuf>,
     },
-    /// Frames in L1 calldata sent to the batch inbox.
-    EthereumCalldata {
-        /// L1 execution JSON-RPC URL.
-        l1_rpc_url: String,
-        /// Batch inbox; defaults to the `0x00 ++ keccak256(chainId)[:19]` convention.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        inbox: Option<Address>,
-    },
+    /// Frames in L1 calldata sent to the batch inbox ([`EthereumCalldataDa`]); see
+    /// [`CalldataConfig`] for the fields.
+    EthereumCalldata(CalldataConfig),
     /// Frames in EIP-4844 blobs sent to the batch inbox.
     EthereumBlobs {
         /// L1 execution JSON-RPC URL.
@@ -86,7 +81,7 @@ impl DaConfig {
     pub const fn kind(&self) -> &'static str {
         match self {
             Self::Local { .. } => "local",
-            Self::EthereumCalldata { .. } => "ethereum-calldata",
+            Self::EthereumCalldata(_) => "ethereum-calldata",
             Self::EthereumBlobs { .. } => "ethereum-blobs",
             Self::AltDa { .. } => "alt-da",
             Self::Celestia { .. } => "celestia",
@@ -98,7 +93,7 @@ impl DaConfig {
     pub fn validate(&self) -> Result<(), DaError> {
         match self {
             Self::Local { .. } => Ok(()),
-            Self::EthereumCalldata { l1_rpc_url, .. } => check_url("l1_rpc_url", l1_rpc_url),
+            Self::EthereumCalldata(calldata) => calldata.validate(),
             Self::EthereumBlobs {
                 l1_rpc_url,
                 l1_beacon_url,
@@ -121,6 +116,8 @@ impl DaConfig {
     /// Validates the config and builds the backend.
     ///
     /// `shared_db` is the node's database, used by `local` when no `path` is configured.
+    /// `ethereum-calldata` reads its key here and connects lazily: a down endpoint shows up
+    /// as a retryable error on the first submission, not here.
     pub fn build(
         &self,
         shared_db: Option<Arc<redb::Database>>,
@@ -135,6 +132,9 @@ impl DaConfig {
                     )
                 })?;
                 Ok(Arc::new(LocalDa::with_database(db)?))
+            }
+            Self::EthereumCalldata(calldata) => {
+                Ok(Arc::new(EthereumCalldataDa::connect(calldata)?))
             }
             other => Err(DaError::Unsupported(format!(
                 "the {} backend is not implemented yet",
@@ -199,7 +199,7 @@ mod tests {
             ("local", "path = \"/tmp/da.redb\""),
             (
                 "ethereum-calldata",
-                "l1_rpc_url = \"http://l1:8545\"\ninbox = \"0x00a4fe4c6aaa0729d7699c387e7f281dd64afa2a\"",
+                "l1_rpc_url = \"http://l1:8545\"\ninbox = \"0x00a4fe4c6aaa0729d7699c387e7f281dd64afa2a\"\nbatcher_key_env = \"K\"",
             ),
             (
                 "ethereum-blobs",
@@ -276,5 +276,41 @@ mod tests {
             Err(DaError::Unsupported(msg)) => assert!(msg.contains("not implemented yet")),
             other => panic!("expected Unsupported, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn ethereum_calldata_parses_defaults_and_builds() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = dir.path().join("batcher.key");
+        std::fs::write(
+            &key,
+            "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80\n",
+        )
+        .unwrap();
+        let text = format!(
+            "[da]\nkind = \"ethereum-calldata\"\nl1_rpc_url = \"http://127.0.0.1:1\"\n\
+             l2_chain_id = 10\nbatcher_key_file = {key:?}"
+        );
+        let cfg = parse(&text).unwrap();
+        let DaConfig::EthereumCalldata(calldata) = &cfg else {
+            panic!("wrong kind: {cfg:?}");
+        };
+        assert_eq!(calldata.confirmations, crate::DEFAULT_CONFIRMATIONS);
+        assert_eq!(
+            calldata.inbox_address().unwrap(),
+            crate::batch_inbox_address(10)
+        );
+        let da = cfg.build(None).unwrap();
+        assert_eq!(da.kind(), "ethereum-calldata");
+        assert!(!format!("{da:?}").contains("ac0974bec"), "{da:?}");
+        assert!(
+            parse("[da]\nkind = \"ethereum-calldata\"\nl1_rpc_url = \"http://l1\"\nbogus = 1")
+                .is_err()
+        );
+        let no_key = parse(
+            "[da]\nkind = \"ethereum-calldata\"\nl1_rpc_url = \"http://l1\"\nl2_chain_id = 1",
+        )
+        .unwrap();
+        assert!(matches!(no_key.build(None), Err(DaError::InvalidConfig(_))));
     }
 }

@@ -44,12 +44,32 @@ pub enum DaError {
     /// The storage layer failed.
     #[error("DA storage error: {0}")]
     Storage(String),
-    /// A backend-specific failure (network, task join, ...).
+    /// A backend-specific failure (an error response, task join, ...).
     #[error("DA backend error: {0}")]
     Backend(String),
+    /// The DA layer could not be reached (connection refused, HTTP error, timeout). The
+    /// call may be retried unchanged.
+    #[error("DA layer unavailable: {0}")]
+    Unavailable(String),
+    /// The referenced L1 transaction is no longer in the canonical chain (reorged out or
+    /// dropped), or sits at another position than the reference says: submit the data again.
+    #[error("DA transaction {tx_hash} referenced at L1 block {height} is not canonical: {reason}")]
+    NotCanonical {
+        /// Height recorded in the reference.
+        height: u64,
+        /// The referenced transaction.
+        tx_hash: B256,
+        /// What was found instead.
+        reason: String,
+    },
 }
 
 impl DaError {
+    /// Whether the failed call may succeed when retried unchanged.
+    pub const fn is_retryable(&self) -> bool {
+        matches!(self, Self::Unavailable(_))
+    }
+
     /// Wraps any redb error as [`DaError::Storage`].
     pub(crate) fn storage(err: impl Into<redb::Error>) -> Self {
         Self::Storage(err.into().to_string())

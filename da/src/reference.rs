@@ -9,6 +9,10 @@ use crate::DaError;
 /// layout as the OP alt-DA keccak commitment type.
 pub const KECCAK_COMMITMENT_VERSION: u8 = 0x00;
 
+/// Commitment version for an L1 transaction hash (`0x01 ++ tx_hash`), the commitment of the
+/// `ethereum-calldata` backend.
+pub const L1_TX_COMMITMENT_VERSION: u8 = 0x01;
+
 /// A reference to data published on a DA layer.
 ///
 /// `commitment` is opaque to everyone but the backend that produced it; its first byte is a
@@ -44,6 +48,14 @@ impl DaReference {
         Self::new(height, index, commitment.into())
     }
 
+    /// Creates an L1 transaction reference: `commitment = 0x01 ++ tx_hash`.
+    pub fn l1_tx(height: u64, index: u32, tx_hash: B256) -> Self {
+        let mut commitment = Vec::with_capacity(1 + B256::len_bytes());
+        commitment.push(L1_TX_COMMITMENT_VERSION);
+        commitment.extend_from_slice(tx_hash.as_slice());
+        Self::new(height, index, commitment.into())
+    }
+
     /// The commitment version byte, if the commitment is non-empty.
     pub fn version(&self) -> Option<u8> {
         self.commitment.first().copied()
@@ -56,15 +68,25 @@ impl DaReference {
 
     /// The hash of a keccak reference, or an error for any other commitment.
     pub fn keccak_hash(&self) -> Result<B256, DaError> {
+        self.hash_body(KECCAK_COMMITMENT_VERSION, "keccak")
+    }
+
+    /// The transaction hash of an L1 transaction reference, or an error for any other
+    /// commitment.
+    pub fn l1_tx_hash(&self) -> Result<B256, DaError> {
+        self.hash_body(L1_TX_COMMITMENT_VERSION, "L1 transaction")
+    }
+
+    fn hash_body(&self, version: u8, what: &str) -> Result<B256, DaError> {
         match self.version() {
-            Some(KECCAK_COMMITMENT_VERSION) => B256::try_from(self.body()).map_err(|_| {
+            Some(v) if v == version => B256::try_from(self.body()).map_err(|_| {
                 DaError::InvalidReference(format!(
-                    "keccak commitment body must be 32 bytes, got {}",
+                    "{what} commitment body must be 32 bytes, got {}",
                     self.body().len()
                 ))
             }),
             Some(v) => Err(DaError::InvalidReference(format!(
-                "expected a keccak commitment (version 0x00), got version {v:#04x}"
+                "expected a {what} commitment (version {version:#04x}), got version {v:#04x}"
             ))),
             None => Err(DaError::InvalidReference("empty commitment".into())),
         }
@@ -83,6 +105,16 @@ mod tests {
         assert_eq!(r.version(), Some(KECCAK_COMMITMENT_VERSION));
         assert_eq!(r.commitment.len(), 33);
         assert_eq!(r.keccak_hash().unwrap(), hash);
+    }
+
+    #[test]
+    fn l1_tx_reference_round_trip() {
+        let hash = keccak256(b"tx");
+        let r = DaReference::l1_tx(9, 2, hash);
+        assert_eq!(r.version(), Some(L1_TX_COMMITMENT_VERSION));
+        assert_eq!(r.l1_tx_hash().unwrap(), hash);
+        assert!(r.keccak_hash().is_err());
+        assert!(DaReference::keccak(9, 2, hash).l1_tx_hash().is_err());
     }
 
     #[test]

@@ -25,6 +25,9 @@ pub enum Command {
     Bench(BenchCommand),
     /// Run Ethereum BlockchainTests fixtures with Ethereum L1 semantics.
     Blocktest(crate::blocktest_cmd::BlocktestArgs),
+    /// L1 contracts: deploy the L2OutputOracle.
+    #[command(subcommand)]
+    Contracts(crate::contracts_cmd::ContractsCommand),
 }
 
 /// Options of `altius run`; flags override the config file.

@@ -8,6 +8,7 @@ pub mod blocktest_cmd;
 pub mod builder;
 pub mod cli;
 pub mod config;
+pub mod contracts_cmd;
 pub mod dev;
 mod genesis;
 pub mod mempool;

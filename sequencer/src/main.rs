@@ -14,6 +14,7 @@ fn main() -> std::process::ExitCode {
         Command::Bench(BenchCommand::Rpc(args)) => altius_sequencer::bench::rpc::run(args),
         Command::Bench(BenchCommand::State(args)) => altius_sequencer::bench::state::run(args),
         Command::Blocktest(args) => altius_sequencer::blocktest_cmd::run(args),
+        Command::Contracts(cmd) => altius_sequencer::contracts_cmd::run(cmd),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

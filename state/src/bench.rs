@@ -29,13 +29,17 @@ pub struct StateBenchReport {
     pub threads: usize,
     /// Time to build the state, in milliseconds.
     pub build_ms: f64,
-    /// Time to apply the block's updates to the tries and compute the new root.
+    /// Time to apply the block's updates to the tries (its storage tries, then the account
+    /// trie) and compute the new root, in milliseconds: the trie work of `commit_block`,
+    /// without the flat-state writes and the node writes to redb (see `commit_ms`). Fastest
+    /// of several runs.
     pub root_ms: f64,
     /// The same with one thread.
     pub root_ms_1thread: f64,
     /// `root_ms_1thread / root_ms`.
     pub speedup: f64,
-    /// Time of a from-scratch HashBuilder root over the same state.
+    /// Time of a from-scratch HashBuilder root over the same state (read from redb), which
+    /// the benchmark also checks against the incremental root.
     pub scratch_ms: f64,
     /// Bytes of keys and values the block's commit wrote (flat state, history, trie nodes).
     pub bytes_written: u64,

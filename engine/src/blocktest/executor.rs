@@ -1,7 +1,7 @@
 //! [`BlockExecutor`]: executes one block on a [`WorldState`]; [`SequentialEvmExecutor`]
 //! runs its transactions one after another over mainnet revm.
 
-use super::{fork::Fork, requests, world::WorldState};
+use super::{collision::StorageCollision, fork::Fork, requests, world::WorldState};
 use alloy_consensus::{
     Header, Receipt, ReceiptEnvelope, ReceiptWithBloom, Transaction as _, TxEnvelope,
 };
@@ -11,7 +11,8 @@ use alloy_eips::{
 };
 use alloy_primitives::{Address, Bytes, U256};
 use revm::{
-    Context, DatabaseCommit, ExecuteCommitEvm, MainBuilder, MainContext, MainnetEvm, SystemCallEvm,
+    Context, DatabaseCommit, ExecuteCommitEvm, InspectCommitEvm, MainBuilder, MainContext,
+    MainnetEvm, SystemCallEvm,
     context::{BlockEnv, CfgEnv, TxEnv, either::Either},
     context_interface::block::BlobExcessGasAndPrice,
     handler::SYSTEM_ADDRESS,
@@ -75,7 +76,7 @@ pub trait BlockExecutor: Send + Sync + Debug {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SequentialEvmExecutor;
 
-type Evm<'a> = MainnetEvm<revm::handler::MainnetContext<&'a mut WorldState>>;
+type Evm<'a> = MainnetEvm<revm::handler::MainnetContext<&'a mut WorldState>, StorageCollision>;
 
 impl BlockExecutor for SequentialEvmExecutor {
     fn execute(
@@ -87,11 +88,14 @@ impl BlockExecutor for SequentialEvmExecutor {
             .with_cfg(cfg(block.fork))
             .with_block(block_env(block.header, block.fork))
             .with_db(state)
-            .build_mainnet();
+            .build_mainnet_with_inspector(StorageCollision);
         pre_block_calls(&mut evm, block)?;
         let mut out = BlockOutput::default();
+        // Only pre-states hold storage-only accounts; without them the inspector is not needed.
+        let inspect = evm.ctx.journaled_state.database.has_storage_only_accounts();
         for (index, tx) in block.txs.iter().enumerate() {
-            run_tx(&mut evm, block, tx, &mut out).map_err(|e| format!("tx {index}: {e}"))?;
+            run_tx(&mut evm, block, tx, inspect, &mut out)
+                .map_err(|e| format!("tx {index}: {e}"))?;
         }
         for w in block.withdrawals {
             let wei = U256::from(w.amount) * U256::from(1_000_000_000u64);
@@ -201,6 +205,7 @@ fn run_tx(
     evm: &mut Evm<'_>,
     block: &BlockInput<'_>,
     tx: &SignedTx,
+    inspect: bool,
     out: &mut BlockOutput,
 ) -> Result<(), String> {
     let gas_left = block.header.gas_limit.saturating_sub(out.gas_used);
@@ -219,9 +224,12 @@ fn run_tx(
     if out.blob_gas_used > max_blob_gas {
         return Err("blob gas above the block maximum".to_string());
     }
-    let result = evm
-        .transact_commit(tx_env(tx))
-        .map_err(|e| format!("invalid transaction: {e}"))?;
+    let result = if inspect {
+        evm.inspect_tx_commit(tx_env(tx))
+    } else {
+        evm.transact_commit(tx_env(tx))
+    };
+    let result = result.map_err(|e| format!("invalid transaction: {e}"))?;
     out.gas_used = out.gas_used.saturating_add(result.tx_gas_used());
     let receipt = Receipt {
         status: result.is_success().into(),

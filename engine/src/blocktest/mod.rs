@@ -10,6 +10,7 @@
 //! revm; a parallel EVM executor plugs in through the same trait.
 
 mod chain;
+mod collision;
 mod executor;
 mod fixture;
 mod fork;

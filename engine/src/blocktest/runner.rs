@@ -101,7 +101,8 @@ fn collect_files(path: &Path, files: &mut Vec<PathBuf>) -> Result<(), String> {
     Ok(())
 }
 
-/// Runs all tests of one file; an unreadable file counts as one failure.
+/// Runs all tests of one file (in parallel on the current rayon pool); an unreadable file
+/// counts as one failure.
 pub fn run_file(file: &Path, executor: &dyn BlockExecutor) -> Summary {
     let name = file.display().to_string();
     let tests = std::fs::read_to_string(file)
@@ -111,22 +112,27 @@ pub fn run_file(file: &Path, executor: &dyn BlockExecutor) -> Summary {
         Ok(tests) => tests,
         Err(message) => return failed(name, message),
     };
+    tests
+        .into_par_iter()
+        .map(|(test_name, value)| run_named(format!("{name}::{test_name}"), value, executor))
+        .reduce(Summary::default, Summary::merge)
+}
+
+/// Runs one test of a file and counts its outcome.
+fn run_named(full: String, value: serde_json::Value, executor: &dyn BlockExecutor) -> Summary {
+    let outcome = match parse_test(value) {
+        Ok(test) => run_test(&test, executor),
+        Err(message) => TestOutcome::Failed(message),
+    };
+    tracing::debug!(target: "altius::blocktest", test = %full, ?outcome, "test done");
     let mut summary = Summary::default();
-    for (test_name, value) in tests {
-        let full = format!("{name}::{test_name}");
-        let outcome = match parse_test(value) {
-            Ok(test) => run_test(&test, executor),
-            Err(message) => TestOutcome::Failed(message),
-        };
-        tracing::debug!(target: "altius::blocktest", test = %full, ?outcome, "test done");
-        match outcome {
-            TestOutcome::Passed => summary.passed += 1,
-            TestOutcome::Skipped(_) => summary.skipped += 1,
-            TestOutcome::Failed(message) => summary.failures.push(Failure {
-                test: full,
-                message,
-            }),
-        }
+    match outcome {
+        TestOutcome::Passed => summary.passed += 1,
+        TestOutcome::Skipped(_) => summary.skipped += 1,
+        TestOutcome::Failed(message) => summary.failures.push(Failure {
+            test: full,
+            message,
+        }),
     }
     summary
 }

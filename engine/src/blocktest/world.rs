@@ -1,7 +1,7 @@
 //! An in-memory world state that revm reads and writes, with roots from the state crate.
 
 use super::fixture::FixtureAccount;
-use alloy_primitives::{Address, B256, KECCAK256_EMPTY, U256, b256, keccak256, map::HashMap};
+use alloy_primitives::{Address, B256, KECCAK256_EMPTY, U256, keccak256, map::HashMap};
 use altius_state::{Account, AccountUpdate, StateChanges, state_root_of};
 use revm::{
     Database, DatabaseCommit,
@@ -10,12 +10,6 @@ use revm::{
 };
 use std::{collections::BTreeMap, convert::Infallible, sync::Arc};
 
-/// The code hash revm is shown for an account without code and nonce but with storage, so
-/// that creating a contract at its address collides (EIP-7610); revm itself only looks at
-/// the nonce and the code. It runs as empty code and is stored back as the empty hash.
-const STORAGE_ONLY_CODE_HASH: B256 =
-    b256!("e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1");
-
 /// One account with its storage.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WorldAccount {
@@ -23,6 +17,13 @@ pub struct WorldAccount {
     pub account: Account,
     /// Non-zero storage slots.
     pub storage: BTreeMap<U256, U256>,
+}
+
+impl WorldAccount {
+    fn is_storage_only(&self) -> bool {
+        let a = &self.account;
+        a.nonce == 0 && a.code_hash == KECCAK256_EMPTY && !self.storage.is_empty()
+    }
 }
 
 /// The complete state of a chain at one block, plus the hashes `BLOCKHASH` may read.
@@ -93,6 +94,19 @@ impl WorldState {
         }
     }
 
+    /// True when `address` has storage but neither code nor nonce: creating a contract
+    /// there collides (EIP-7610). Only fixture pre-states hold such accounts.
+    pub fn is_storage_only(&self, address: &Address) -> bool {
+        self.accounts
+            .get(address)
+            .is_some_and(WorldAccount::is_storage_only)
+    }
+
+    /// True when some account is [`WorldState::is_storage_only`].
+    pub fn has_storage_only_accounts(&self) -> bool {
+        self.accounts.values().any(WorldAccount::is_storage_only)
+    }
+
     /// The code stored under `hash` (empty when unknown).
     pub fn code(&self, hash: &B256) -> Bytecode {
         self.code.get(hash).cloned().unwrap_or_default()
@@ -106,10 +120,7 @@ impl WorldState {
             self.accounts.remove(&address);
             return;
         }
-        let code_hash = match acc.info.code_hash {
-            STORAGE_ONLY_CODE_HASH => KECCAK256_EMPTY,
-            hash => hash,
-        };
+        let code_hash = acc.info.code_hash;
         if let Some(code) = &acc.info.code
             && code_hash != KECCAK256_EMPTY
         {
@@ -143,18 +154,12 @@ impl Database for WorldState {
     fn basic(&mut self, address: Address) -> Result<Option<AccountInfo>, Infallible> {
         Ok(self.accounts.get(&address).map(|acc| {
             let a = acc.account;
-            let storage_only = a.nonce == 0 && a.code_hash == KECCAK256_EMPTY;
-            let (code_hash, code) = if storage_only && !acc.storage.is_empty() {
-                (STORAGE_ONLY_CODE_HASH, Some(Bytecode::new()))
-            } else {
-                (a.code_hash, self.code.get(&a.code_hash).cloned())
-            };
             AccountInfo {
                 balance: a.balance,
                 nonce: a.nonce,
-                code_hash,
+                code_hash: a.code_hash,
                 account_id: None,
-                code,
+                code: self.code.get(&a.code_hash).cloned(),
             }
         }))
     }

@@ -1,0 +1,4 @@
+//! Integration tests of `altius-da` against a real L1 (anvil).
+
+mod anvil;
+mod calldata;
