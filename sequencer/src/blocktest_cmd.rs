@@ -8,7 +8,7 @@ use std::path::PathBuf;
 /// Options of `altius blocktest`.
 #[derive(Debug, Clone, Args)]
 pub struct BlocktestArgs {
-    /// Worker threads: fixture files run in parallel on them; block execution stays
+    /// Worker threads: fixture tests run in parallel on them; block execution stays
     /// sequential until the parallel engine has an EVM.
     #[arg(long, default_value_t = 1)]
     pub threads: usize,
@@ -24,7 +24,7 @@ pub fn run(args: BlocktestArgs) -> eyre::Result<()> {
     if threads > 1 {
         println!(
             "note: block execution is sequential ({}, no parallel EVM yet); \
-             {threads} threads run fixture files in parallel",
+             {threads} threads run fixture tests in parallel",
             executor.describe()
         );
     }
@@ -41,5 +41,36 @@ pub fn run(args: BlocktestArgs) -> eyre::Result<()> {
             "{} blockchain tests failed",
             summary.failures.len()
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::cli::{Cli, Command};
+    use clap::Parser;
+    use std::path::PathBuf;
+
+    #[test]
+    fn parses_blocktest_arguments() {
+        let cli =
+            Cli::try_parse_from(["altius", "blocktest", "--threads", "4", "a", "b.json"]).unwrap();
+        let Command::Blocktest(args) = cli.command else {
+            panic!("not blocktest")
+        };
+        assert_eq!(args.threads, 4);
+        assert_eq!(args.paths, [PathBuf::from("a"), PathBuf::from("b.json")]);
+        assert!(Cli::try_parse_from(["altius", "blocktest"]).is_err());
+    }
+
+    #[test]
+    fn failures_give_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("broken.json");
+        std::fs::write(&file, "[").unwrap();
+        let args = super::BlocktestArgs {
+            threads: 1,
+            paths: vec![file],
+        };
+        assert!(super::run(args).is_err());
     }
 }

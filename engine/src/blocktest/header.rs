@@ -20,7 +20,10 @@ const MAX_EXTRA_DATA: usize = 32;
 
 /// Rejects a header that is not a valid child of `parent` under `fork`.
 pub(super) fn check_header(header: &Header, parent: &Header, fork: Fork, parent_fork: Fork) -> Res {
-    ensure(header.number == parent.number + 1, "wrong block number")?;
+    ensure(
+        parent.number.checked_add(1) == Some(header.number),
+        "wrong block number",
+    )?;
     ensure(
         header.timestamp > parent.timestamp,
         "timestamp not after parent",
@@ -95,6 +98,11 @@ fn check_gas_limit(header: &Header, parent: &Header) -> Res {
     let limit = header.gas_limit;
     ensure(limit <= MAX_GAS_LIMIT, "gas limit too big")?;
     ensure(limit >= MIN_GAS_LIMIT, "gas limit too small")?;
+    // Also keeps the base fee computation away from a zero gas target.
+    ensure(
+        parent.gas_limit >= MIN_GAS_LIMIT,
+        "parent gas limit too small",
+    )?;
     let bound = parent.gas_limit / GAS_LIMIT_BOUND_DIVISOR;
     ensure(
         limit.abs_diff(parent.gas_limit) < bound,

@@ -64,3 +64,41 @@ fn word(data: &[u8], at: usize) -> Result<u64, String> {
     tail.copy_from_slice(&bytes[24..]);
     Ok(u64::from_be_bytes(tail))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The ABI encoding of a deposit event with fields filled with 1, 2, 3, 4, 5.
+    fn event_data() -> Vec<u8> {
+        let mut data = vec![0u8; 576];
+        for (index, (offset, size)) in FIELDS.into_iter().enumerate() {
+            data[index * 32 + 24..index * 32 + 32].copy_from_slice(&(offset as u64).to_be_bytes());
+            data[offset + 24..offset + 32].copy_from_slice(&(size as u64).to_be_bytes());
+            data[offset + 32..offset + 32 + size].fill(index as u8 + 1);
+        }
+        data
+    }
+
+    #[test]
+    fn parses_deposit_events() {
+        let mut out = Vec::new();
+        parse_deposit(&event_data(), &mut out).unwrap();
+        assert_eq!(out.len(), 48 + 32 + 8 + 96 + 8);
+        assert_eq!(out[0], 1);
+        assert_eq!(out[48], 2);
+        assert_eq!(out[191], 5);
+    }
+
+    #[test]
+    fn rejects_malformed_deposit_events() {
+        let mut out = Vec::new();
+        assert!(parse_deposit(&[0u8; 10], &mut out).is_err());
+        let mut data = event_data();
+        data[31] = 0;
+        assert!(parse_deposit(&data, &mut out).is_err());
+        let mut data = event_data();
+        data[160] = 1;
+        assert!(parse_deposit(&data, &mut out).is_err());
+    }
+}

@@ -51,7 +51,7 @@ impl Summary {
 /// Options of a run.
 #[derive(Debug, Clone, Copy)]
 pub struct RunOptions {
-    /// Worker threads; fixture files run in parallel on them.
+    /// Worker threads; fixture files, and the tests within a file, run in parallel on them.
     pub threads: usize,
 }
 
