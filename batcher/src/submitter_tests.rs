@@ -88,6 +88,10 @@ impl DaClient for FlakyDa {
     fn fetch<'a>(&'a self, reference: &'a DaReference) -> DaFuture<'a, Bytes> {
         self.inner.fetch(reference)
     }
+
+    fn finalized_height(&self) -> DaFuture<'_, u64> {
+        self.inner.finalized_height()
+    }
 }
 
 fn config(batch_type: BatchKind) -> BatcherConfig {
@@ -282,6 +286,10 @@ impl DaClient for DiesAfter {
 
     fn fetch<'a>(&'a self, reference: &'a DaReference) -> DaFuture<'a, Bytes> {
         self.inner.fetch(reference)
+    }
+
+    fn finalized_height(&self) -> DaFuture<'_, u64> {
+        self.inner.finalized_height()
     }
 }
 

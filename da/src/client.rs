@@ -24,4 +24,9 @@ pub trait DaClient: Send + Sync + fmt::Debug {
 
     /// Retrieves the data behind `reference`, verifying it against the commitment.
     fn fetch<'a>(&'a self, reference: &'a DaReference) -> DaFuture<'a, Bytes>;
+
+    /// The highest DA height that can no longer be reorged: data referenced at or below it
+    /// is final. Never decreases on a healthy backend; 0 when nothing is final yet.
+    /// An unreachable backend is the retryable [`DaError::Unavailable`].
+    fn finalized_height(&self) -> DaFuture<'_, u64>;
 }

@@ -164,6 +164,14 @@ impl DaClient for LocalDa {
         let reference = reference.clone();
         Box::pin(run_blocking(move || this.fetch_blocking(&reference)))
     }
+
+    /// The latest height: nothing stored locally can be reorged.
+    fn finalized_height(&self) -> DaFuture<'_, u64> {
+        let this = self.clone();
+        Box::pin(run_blocking(move || {
+            this.latest_height().map(|h| h.unwrap_or(0))
+        }))
+    }
 }
 
 #[cfg(test)]
@@ -183,9 +191,11 @@ mod tests {
         let (_dir, da) = temp_da();
         let client: Arc<dyn DaClient> = Arc::new(da);
         assert_eq!(client.kind(), "local");
+        assert_eq!(client.finalized_height().await.unwrap(), 0, "empty store");
         let r1 = client.submit(Bytes::from_static(b"first")).await.unwrap();
         let r2 = client.submit(Bytes::from_static(b"second")).await.unwrap();
         assert_eq!((r1.height, r2.height), (1, 2));
+        assert_eq!(client.finalized_height().await.unwrap(), 2, "latest height");
         assert_eq!(r1.keccak_hash().unwrap(), keccak256(b"first"));
         assert_eq!(
             client.fetch(&r1).await.unwrap(),

@@ -1,12 +1,16 @@
 //! `altius contracts deploy`: deploys and initializes an L2OutputOracle on L1 and prints
 //! the `[settlement]` section that points the node at it.
+//!
+//! The oracle's starting timestamp must be the timestamp of the L2 starting block: the
+//! proposer only proposes an output once the L2 block's timestamp reaches the oracle's
+//! next one, so a later starting timestamp makes proposals wait.
 
 use std::path::PathBuf;
 
 use alloy::{
     eips::BlockNumberOrTag,
     primitives::Address,
-    providers::{DynProvider, Provider},
+    providers::{DynProvider, Provider, ProviderBuilder},
     signers::local::PrivateKeySigner,
 };
 use altius_settlement::{
@@ -48,12 +52,17 @@ pub struct DeployArgs {
     /// Seconds between L2 blocks.
     #[arg(long, default_value_t = DEFAULT_L2_BLOCK_TIME)]
     pub l2_block_time: u64,
-    /// L2 block number before the first output.
-    #[arg(long, default_value_t = 0)]
-    pub starting_block_number: u64,
-    /// Timestamp of the starting L2 block [default: the latest L1 block's timestamp].
+    /// L2 block number before the first output [default: 0].
+    #[arg(long)]
+    pub starting_block_number: Option<u64>,
+    /// Timestamp of the starting L2 block; it must be that block's timestamp, else
+    /// proposals wait [default: that block's timestamp read from --l2-rpc when
+    /// --starting-block-number is given, else the latest L1 block's timestamp].
     #[arg(long)]
     pub starting_timestamp: Option<u64>,
+    /// L2 JSON-RPC HTTP URL to read the starting block's timestamp from.
+    #[arg(long)]
+    pub l2_rpc: Option<String>,
     /// The address allowed to propose outputs [default: the deployer].
     #[arg(long)]
     pub proposer: Option<Address>,
@@ -95,14 +104,11 @@ pub async fn deploy(args: &DeployArgs) -> eyre::Result<Deployment> {
     let signer = load_key(args)?;
     let deployer = signer.address();
     let provider = proposer_provider(&args.l1_rpc, signer).map_err(|e| eyre!("{e}"))?;
-    let starting_timestamp = match args.starting_timestamp {
-        Some(t) => t,
-        None => latest_l1_timestamp(&provider, &args.l1_rpc).await?,
-    };
+    let starting_timestamp = starting_timestamp(args, &provider).await?;
     let params = OracleInitParams {
         submission_interval: args.submission_interval,
         l2_block_time: args.l2_block_time,
-        starting_block_number: args.starting_block_number,
+        starting_block_number: args.starting_block_number.unwrap_or(0),
         starting_timestamp,
         proposer: args.proposer.unwrap_or(deployer),
         challenger: args.challenger.unwrap_or(deployer),
@@ -154,13 +160,35 @@ fn load_key(args: &DeployArgs) -> eyre::Result<PrivateKeySigner> {
         .map_err(|_| eyre!("{source} does not hold a 32-byte hex private key"))
 }
 
-async fn latest_l1_timestamp(provider: &DynProvider, url: &str) -> eyre::Result<u64> {
-    let block = provider
-        .get_block_by_number(BlockNumberOrTag::Latest)
+/// `--starting-timestamp`, else the L2 starting block's timestamp (with
+/// `--starting-block-number` and `--l2-rpc`), else the latest L1 block's timestamp.
+async fn starting_timestamp(args: &DeployArgs, l1: &DynProvider) -> eyre::Result<u64> {
+    match (args.starting_timestamp, args.starting_block_number, &args.l2_rpc) {
+        (Some(t), _, _) => Ok(t),
+        (None, Some(number), Some(l2_rpc)) => {
+            let url = l2_rpc
+                .parse()
+                .map_err(|e| eyre!("invalid --l2-rpc {l2_rpc:?}: {e}"))?;
+            let l2 = ProviderBuilder::new().connect_http(url).erased();
+            block_timestamp(&l2, "L2", l2_rpc, BlockNumberOrTag::Number(number)).await
+        }
+        _ => block_timestamp(l1, "L1", &args.l1_rpc, BlockNumberOrTag::Latest).await,
+    }
+}
+
+/// The timestamp of `block` on the `layer` endpoint at `url`.
+async fn block_timestamp(
+    provider: &DynProvider,
+    layer: &str,
+    url: &str,
+    block: BlockNumberOrTag,
+) -> eyre::Result<u64> {
+    let found = provider
+        .get_block_by_number(block)
         .await
-        .map_err(|e| eyre!("cannot reach the L1 endpoint {url}: {e}"))?
-        .ok_or_else(|| eyre!("the L1 endpoint {url} returned no latest block"))?;
-    Ok(block.header.timestamp)
+        .map_err(|e| eyre!("cannot reach the {layer} endpoint {url}: {e}"))?
+        .ok_or_else(|| eyre!("the {layer} endpoint {url} has no block {block}"))?;
+    Ok(found.header.timestamp)
 }
 
 /// The `[settlement]` section using the oracle, validated. The proposer key source is the
@@ -220,6 +248,7 @@ mod tests {
         let args = parse(&["--l1-rpc", "http://l1", "--key-env", "K"]).unwrap();
         assert_eq!(args.submission_interval, DEFAULT_SUBMISSION_INTERVAL);
         assert_eq!(args.proposer, None);
+        assert_eq!((args.starting_block_number, args.l2_rpc), (None, None));
         assert!(parse(&["--l1-rpc", "http://l1"]).is_err());
         assert!(parse(&["--l1-rpc", "http://l1", "--key-env", "K", "--key-file", "f"]).is_err());
         assert!(parse(&["--key-env", "K"]).is_err(), "--l1-rpc is required");

@@ -10,6 +10,7 @@ use std::{fmt, sync::Arc, time::Duration};
 
 use alloy::{
     consensus::Transaction as _,
+    eips::BlockNumberOrTag,
     primitives::{Address, B256, Bytes},
     providers::{DynProvider, Provider, ProviderBuilder},
     transports::http::reqwest::Url,
@@ -170,6 +171,17 @@ impl EthereumCalldataDa {
         }
         Ok(tx.input().clone())
     }
+
+    /// The number of the L1 block tagged `finalized`.
+    async fn l1_finalized(&self) -> Result<u64, DaError> {
+        let block = self
+            .provider
+            .get_block_by_number(BlockNumberOrTag::Finalized)
+            .await
+            .map_err(|e| errors::from_rpc("eth_getBlockByNumber(finalized)", e))?
+            .ok_or_else(|| DaError::Backend("the L1 node has no finalized block".into()))?;
+        Ok(block.header.number)
+    }
 }
 
 impl DaClient for EthereumCalldataDa {
@@ -183,5 +195,9 @@ impl DaClient for EthereumCalldataDa {
 
     fn fetch<'a>(&'a self, reference: &'a DaReference) -> DaFuture<'a, Bytes> {
         Box::pin(self.fetch_data(reference))
+    }
+
+    fn finalized_height(&self) -> DaFuture<'_, u64> {
+        Box::pin(self.l1_finalized())
     }
 }

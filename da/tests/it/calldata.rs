@@ -190,6 +190,28 @@ async fn unreachable_endpoint_is_retryable() {
 }
 
 #[tokio::test]
+async fn finalized_height_follows_the_l1_finalized_tag() {
+    let Some(mut s) = setup(&["--slots-in-an-epoch", "1"]) else {
+        return;
+    };
+    let da = client(&s.config);
+    rpc(&s.l1, "anvil_mine", serde_json::json!(["0x5"])).await;
+    let tagged =
+        s.l1.get_block_by_number(BlockNumberOrTag::Finalized)
+            .await
+            .unwrap()
+            .unwrap()
+            .header
+            .number;
+    let height = da.finalized_height().await.unwrap();
+    assert_eq!(height, tagged);
+    assert!(height > 0 && height < 5, "lags the head of 5: {height}");
+    s.anvil.kill();
+    let err = da.finalized_height().await.unwrap_err();
+    assert!(matches!(err, DaError::Unavailable(_)), "{err}");
+}
+
+#[tokio::test]
 async fn reverted_transaction_is_reported_not_canonical() {
     let Some(s) = setup(&[]) else { return };
     let da = client(&s.config);

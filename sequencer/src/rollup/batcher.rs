@@ -1,10 +1,11 @@
-//! The batch submission task: feeds committed blocks to the [`BatchSubmitter`] and marks
-//! them `safe` once their frames are on the DA layer.
+//! The batch submission task: feeds committed blocks to the [`BatchSubmitter`], marks
+//! them `safe` once their frames are on the DA layer, and `finalized` once those frames
+//! (and all earlier ones) sit at or below the DA layer's finalized height.
 //!
-//! With the local DA a frame is confirmed as soon as it is stored, and nothing can reorg
-//! it, so `finalized` moves with `safe`. With any other DA `finalized` is left alone until
-//! the L1 issue brings finality.
+//! The same rule holds for every DA: the local DA's finalized height is its latest one, so
+//! there `finalized` moves with `safe`; on Ethereum it follows L1's `finalized` block.
 
+use super::finality::Finality;
 use crate::{
     node::{Node, NodeError},
     store::StoredBlock,
@@ -26,6 +27,9 @@ use tracing::{info, warn};
 
 /// How often the task looks for blocks and old channels without a new-block signal.
 const POLL: Duration = Duration::from_millis(250);
+
+/// How long asking the DA layer for its finalized height may take.
+const FINALIZED_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The batcher's view of a committed block: deposits are left out, as in OP batches.
 pub fn block_data(block: &StoredBlock) -> L2BlockData {
@@ -82,13 +86,81 @@ pub fn open_submitter(
     Ok(submitter.with_backlog(backlog))
 }
 
-/// Records `block` as `safe` (and `finalized` when `finalize`) in its own transaction.
-fn mark_safe(node: &Node, block: u64, finalize: bool) -> Result<(), NodeError> {
+/// Records `safe` and, when given, `finalized` in one transaction.
+fn write_heads(node: &Node, safe: u64, finalized: Option<u64>) -> Result<(), NodeError> {
     let db_err = |e: &dyn std::fmt::Display| NodeError::Database(e.to_string());
     let txn = node.db.begin_write().map_err(|e| db_err(&e))?;
-    node.store
-        .write_safe(&txn, block, finalize.then_some(block))?;
+    node.store.write_safe(&txn, safe, finalized)?;
     txn.commit().map_err(|e| db_err(&e))
+}
+
+/// Asks the DA layer for its finalized height; logs and returns `None` on failure.
+async fn da_finalized_height(da: &dyn DaClient) -> Option<u64> {
+    match tokio::time::timeout(FINALIZED_TIMEOUT, da.finalized_height()).await {
+        Ok(Ok(height)) => Some(height),
+        Ok(Err(e)) => {
+            warn!(target: "altius::batcher", error = %e, "cannot read the DA finalized height");
+            None
+        }
+        Err(_) => {
+            warn!(target: "altius::batcher", "reading the DA finalized height timed out");
+            None
+        }
+    }
+}
+
+/// The block `finalized` may move to with `safe` at `safe`, if it may move.
+async fn next_finalized(
+    da: &dyn DaClient,
+    sub: &BatchSubmitter,
+    finality: &mut Finality,
+    safe: u64,
+) -> Option<u64> {
+    if finality.finalized() >= safe {
+        return None;
+    }
+    if finality.loaded() < safe {
+        match sub.submitted_frames() {
+            Ok(frames) => finality.load(&frames, safe),
+            Err(e) => {
+                warn!(target: "altius::batcher", error = %e, "cannot read the submitted frames");
+                return None;
+            }
+        }
+    }
+    finality.candidate(da_finalized_height(da).await?)
+}
+
+/// The `safe` and `finalized` heads as the task tracks them.
+#[derive(Debug)]
+struct Heads {
+    safe: u64,
+    finality: Finality,
+}
+
+impl Heads {
+    /// Moves `safe` to `confirmed` (if higher) and `finalized` as far as the DA layer's
+    /// finalized height allows, both in one transaction.
+    async fn update(
+        &mut self,
+        node: &Node,
+        da: &dyn DaClient,
+        sub: &BatchSubmitter,
+        confirmed: u64,
+    ) {
+        let safe = confirmed.max(self.safe);
+        let finalized = next_finalized(da, sub, &mut self.finality, safe).await;
+        if safe == self.safe && finalized.is_none() {
+            return;
+        }
+        match write_heads(node, safe, finalized) {
+            Ok(()) => {
+                self.safe = safe;
+                finalized.into_iter().for_each(|f| self.finality.commit(f));
+            }
+            Err(e) => warn!(target: "altius::batcher", error = %e, "cannot record the safe head"),
+        }
+    }
 }
 
 /// Runs batch submission until `shutdown` turns true. After an error the submitter is
@@ -99,11 +171,13 @@ pub async fn run_batcher(
     backlog: BacklogGauge,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let finalize = da.kind() == altius_da::LocalDa::KIND;
     let source = ChainSource(node.clone());
     let mut blocks = node.new_blocks.subscribe();
     let mut submitter = None;
-    let mut safe = node.store.safe_number().unwrap_or(0);
+    let mut heads = Heads {
+        safe: node.store.safe_number().unwrap_or(0),
+        finality: Finality::new(node.store.finalized_number().unwrap_or(0)),
+    };
     let retry = Duration::from_millis(node.config.batcher.retry_backoff_ms);
     loop {
         tokio::select! {
@@ -131,13 +205,7 @@ pub async fn run_batcher(
             step = sub.catch_up(&source) => step,
         };
         match step {
-            Ok(confirmed) if confirmed > safe => match mark_safe(&node, confirmed, finalize) {
-                Ok(()) => safe = confirmed,
-                Err(e) => {
-                    warn!(target: "altius::batcher", error = %e, "cannot record the safe head")
-                }
-            },
-            Ok(_) => {}
+            Ok(confirmed) => heads.update(&node, da.as_ref(), sub, confirmed).await,
             Err(e) => {
                 warn!(target: "altius::batcher", error = %e, "batch submission failed; resuming from the cursor");
                 submitter = None;
@@ -145,7 +213,8 @@ pub async fn run_batcher(
             }
         }
     }
-    info!(target: "altius::batcher", safe, "batch submission stopped");
+    let (safe, finalized) = (heads.safe, heads.finality.finalized());
+    info!(target: "altius::batcher", safe, finalized, "batch submission stopped");
 }
 
 /// Pauses block production while too many blocks wait for the DA layer (the unsafe chain
@@ -228,7 +297,11 @@ mod tests {
         let backlog = BacklogGauge::new();
         let task = tokio::spawn(run_batcher(node.clone(), da, backlog.clone(), stop_rx));
         wait_safe(&node, 3).await;
-        assert_eq!(node.store.finalized_number().unwrap(), 3);
+        assert_eq!(
+            node.store.finalized_number().unwrap(),
+            3,
+            "local DA: with safe"
+        );
         stop.send(true).unwrap();
         task.await.unwrap();
         drop(node);

@@ -3,6 +3,7 @@
 //! proposer task, which records output roots of safe blocks on the settlement layer.
 
 pub mod batcher;
+pub mod finality;
 pub mod proposer;
 
 pub use batcher::{ChainSource, Throttle, block_data, open_submitter, run_batcher};
