@@ -163,7 +163,11 @@ fn load_key(args: &DeployArgs) -> eyre::Result<PrivateKeySigner> {
 /// `--starting-timestamp`, else the L2 starting block's timestamp (with
 /// `--starting-block-number` and `--l2-rpc`), else the latest L1 block's timestamp.
 async fn starting_timestamp(args: &DeployArgs, l1: &DynProvider) -> eyre::Result<u64> {
-    match (args.starting_timestamp, args.starting_block_number, &args.l2_rpc) {
+    match (
+        args.starting_timestamp,
+        args.starting_block_number,
+        &args.l2_rpc,
+    ) {
         (Some(t), _, _) => Ok(t),
         (None, Some(number), Some(l2_rpc)) => {
             let url = l2_rpc
@@ -252,6 +256,22 @@ mod tests {
         assert!(parse(&["--l1-rpc", "http://l1"]).is_err());
         assert!(parse(&["--l1-rpc", "http://l1", "--key-env", "K", "--key-file", "f"]).is_err());
         assert!(parse(&["--key-env", "K"]).is_err(), "--l1-rpc is required");
+    }
+
+    #[tokio::test]
+    async fn starting_timestamp_prefers_the_flag_then_the_l2_block() {
+        let l1 = ProviderBuilder::new()
+            .connect_http("http://127.0.0.1:1".parse().unwrap())
+            .erased();
+        let base = ["--l1-rpc", "http://127.0.0.1:1", "--key-env", "K"];
+        let with = |extra: &[&str]| parse(&[&base[..], extra].concat()).unwrap();
+        let args = with(&["--starting-timestamp", "7", "--l2-rpc", "bad"]);
+        assert_eq!(starting_timestamp(&args, &l1).await.unwrap(), 7);
+        let args = with(&["--starting-block-number", "3", "--l2-rpc", "not a url"]);
+        let err = starting_timestamp(&args, &l1).await.unwrap_err();
+        assert!(err.to_string().contains("--l2-rpc"), "{err}");
+        let err = starting_timestamp(&with(&[]), &l1).await.unwrap_err();
+        assert!(err.to_string().contains("L1 endpoint"), "{err}");
     }
 
     #[test]

@@ -43,7 +43,8 @@ const hex = (n) => `0x${BigInt(n).toString(16)}`;
 
 /** Starts anvil on a free port; resolves to {url, stop()} once it listens. */
 async function startAnvil() {
-  const child = spawn(ANVIL_BIN, ['--host', '127.0.0.1', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // One slot per epoch: anvil's `finalized` block is then 2 blocks behind its head.
+  const child = spawn(ANVIL_BIN, ['--host', '127.0.0.1', '--port', '0', '--slots-in-an-epoch', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
   const killNow = () => {
     try {
       child.kill('SIGKILL');
@@ -241,6 +242,17 @@ ${deployment.settlementToml}`;
       if (BigInt(r.blockNumber) > included) included = BigInt(r.blockNumber);
     }
     await waitFor(async () => (await blockNumber(node.url, 'safe')) >= included, { timeoutMs: 40_000, label: `safe >= ${included}` });
+    // `finalized` follows L1's finalized block past genesis, and never passes `safe`.
+    const finalized = await waitFor(
+      async () => {
+        const f = await blockNumber(node.url, 'finalized');
+        return f > 0n ? f : null;
+      },
+      { timeoutMs: 40_000, label: 'finalized past genesis' },
+    );
+    assert.ok(finalized <= (await blockNumber(node.url, 'safe')), `finalized ${finalized} <= safe`);
+    const l1Finalized = await blockNumber(anvil.url, 'finalized');
+    assert.ok(l1Finalized > 0n && l1Finalized < (await blockNumber(anvil.url, 'latest')), 'L1 finalized lags its head');
     // The batch data is on L1: calldata transactions from the batcher to the chain's
     // inbox (0x00 ++ keccak256(bytes32(chainId))[:19]), each a version-0 frame.
     assert.ok(BigInt(await rpc(anvil.url, 'eth_getTransactionCount', [BATCHER.address, 'latest'])) > 0n, 'batcher transactions on L1');
