@@ -33,6 +33,48 @@ pub struct NodeConfig {
     pub batcher: BatcherConfig,
     /// Output proposals (default: local, in the node's database).
     pub settlement: SettlementConfig,
+    /// World state: trie sharding, memory budget, history.
+    pub state: StateSection,
+}
+
+/// The `[state]` section: how the SSMT state is laid out and cached.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StateSection {
+    /// Trie shards by key prefix: 0 (one shard), 1 (16 shards) or 2 (256 shards). Fixed
+    /// when the datadir is created; an existing datadir keeps its depth.
+    pub shard_depth: u8,
+    /// Memory budget in bytes for trie nodes and hot account/storage values.
+    pub cache_bytes: u64,
+    /// Threads hashing the tries; 0 uses all cores.
+    pub threads: usize,
+    /// Keep the state history of the last `retain_blocks` blocks (for reads and proofs at
+    /// older blocks); unset keeps all history.
+    pub retain_blocks: Option<u64>,
+}
+
+impl Default for StateSection {
+    fn default() -> Self {
+        let d = altius_state::StateConfig::default();
+        Self {
+            shard_depth: d.shard_depth,
+            cache_bytes: d.cache_bytes,
+            threads: d.threads,
+            retain_blocks: d.retain_blocks,
+        }
+    }
+}
+
+impl StateSection {
+    /// The state crate's configuration.
+    pub fn to_state_config(&self) -> altius_state::StateConfig {
+        altius_state::StateConfig {
+            retain_blocks: self.retain_blocks,
+            shard_depth: self.shard_depth,
+            cache_bytes: self.cache_bytes,
+            threads: self.threads,
+        }
+    }
 }
 
 /// The data directory (a newtype so that its default is `./altius-data`).
@@ -165,6 +207,11 @@ impl NodeConfig {
                 "sequencer.gas_limit must be at least 5000000, got {}",
                 s.gas_limit
             )));
+        }
+        if self.state.shard_depth > 2 || self.state.retain_blocks == Some(0) {
+            return Err(ConfigError::Invalid(
+                "state.shard_depth must be 0, 1 or 2 and state.retain_blocks at least 1".into(),
+            ));
         }
         if self.rpc.max_batch_size == 0 || self.rpc.max_request_bytes < 1024 {
             return Err(ConfigError::Invalid(

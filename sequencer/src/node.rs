@@ -78,7 +78,7 @@ impl Node {
         })?;
         let db = Arc::new(db);
         let store = Arc::new(ChainStore::open(db.clone())?);
-        let state = StateDb::open(db.clone())?;
+        let state = StateDb::open_with_config(db.clone(), config.state.to_state_config())?;
         let chain = config.chain.clone();
         let executor: Arc<dyn Executor> =
             Arc::new(SequentialExecutor::new(chain.clone()).with_block_hashes(store.clone()));
