@@ -14,6 +14,7 @@ const CONTRACTS = {
   L2OutputOracle: "L2OutputOracle.sol",
   ERC20: "ERC20.sol",
   Amm: "Amm.sol",
+  L2ToL1MessagePasser: "L2ToL1MessagePasser.sol",
 };
 
 function render(outDir, name, file) {

@@ -20,6 +20,29 @@ pub const PREDEPLOY_CODE: [u8; 10] = [0x36, 0x60, 0x05, 0x57, 0x00, 0x5b, 0x60, 
 /// The `L1Block` predeploy op-revm reads the L1 fee parameters from.
 pub const L1_BLOCK: Address = op_revm::constants::L1_BLOCK_CONTRACT;
 
+/// The `L2ToL1MessagePasser` predeploy: its storage root is part of every output root.
+pub const L2_TO_L1_MESSAGE_PASSER: Address =
+    alloy_primitives::address!("0x4200000000000000000000000000000000000016");
+
+/// Runtime code of our `L2ToL1MessagePasser` (`contracts/src/L2ToL1MessagePasser.sol`),
+/// taken from the committed artifact that `scripts/check-contracts.sh` keeps equal to what
+/// the source compiles to.
+pub fn message_passer_code() -> Bytes {
+    #[derive(Deserialize)]
+    struct Artifact {
+        #[serde(rename = "deployedBytecode")]
+        deployed: Bytes,
+    }
+    static CODE: std::sync::LazyLock<Bytes> = std::sync::LazyLock::new(|| {
+        serde_json::from_str::<Artifact>(include_str!(
+            "../../contracts/artifacts/L2ToL1MessagePasser.json"
+        ))
+        .map(|a| a.deployed)
+        .unwrap_or_default()
+    });
+    CODE.clone()
+}
+
 /// One account of the genesis allocation.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -137,10 +160,11 @@ impl Genesis {
     }
 
     /// The OP predeploys every Altius genesis holds: `L1Block` and the four fee vaults,
-    /// each with [`PREDEPLOY_CODE`], no balance and empty storage.
+    /// each with [`PREDEPLOY_CODE`], and the `L2ToL1MessagePasser` with its real code
+    /// ([`message_passer_code`]); no balances and empty storage.
     pub fn predeploys() -> BTreeMap<Address, GenesisAccount> {
         let code = Bytes::from_static(&PREDEPLOY_CODE);
-        std::iter::once(L1_BLOCK)
+        let mut accounts: BTreeMap<_, _> = std::iter::once(L1_BLOCK)
             .chain(FeeVaults::OP_STACK.all())
             .map(|address| {
                 (
@@ -151,7 +175,15 @@ impl Genesis {
                     },
                 )
             })
-            .collect()
+            .collect();
+        accounts.insert(
+            L2_TO_L1_MESSAGE_PASSER,
+            GenesisAccount {
+                code: message_passer_code(),
+                ..Default::default()
+            },
+        );
+        accounts
     }
 
     /// All genesis accounts: the predeploys overlaid with `alloc`.
@@ -213,14 +245,22 @@ mod tests {
         assert_eq!(funded.code_hash, KECCAK256_EMPTY);
         for predeploy in Genesis::predeploys().keys() {
             let acc = changes.accounts[predeploy].account.unwrap();
-            assert_eq!(acc.code_hash, Genesis::predeploy_code_hash());
+            if *predeploy == L2_TO_L1_MESSAGE_PASSER {
+                assert_eq!(acc.code_hash, keccak256(message_passer_code()));
+            } else {
+                assert_eq!(acc.code_hash, Genesis::predeploy_code_hash());
+            }
             assert!(!acc.is_empty());
         }
         assert_eq!(
             changes.code[&Genesis::predeploy_code_hash()].as_ref(),
             &PREDEPLOY_CODE
         );
-        assert_eq!(changes.accounts.len(), 6);
+        assert_eq!(changes.accounts.len(), 7);
+        assert!(
+            message_passer_code().len() > 100,
+            "the artifact holds runtime code"
+        );
     }
 
     #[test]

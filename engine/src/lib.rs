@@ -34,7 +34,10 @@ pub use executor::{
     BlockEnv, BlockExecution, BlockHashes, ExecutedTx, ExecutionMode, Executor, RecoveredTx,
     RejectedTx,
 };
-pub use genesis::{DEV_BALANCE, Genesis, GenesisAccount, L1_BLOCK, PREDEPLOY_CODE};
+pub use genesis::{
+    DEV_BALANCE, Genesis, GenesisAccount, L1_BLOCK, L2_TO_L1_MESSAGE_PASSER, PREDEPLOY_CODE,
+    message_passer_code,
+};
 pub use op_revm::OpSpecId;
 pub use sequential::SequentialExecutor;
 pub use simulate::{

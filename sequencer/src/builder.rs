@@ -225,10 +225,14 @@ mod tests {
     }
 
     fn transfer(node: &Node, nonce: u64, to: Address, value: u64) -> Vec<u8> {
+        transfer_with_gas(node, nonce, to, value, 21_000)
+    }
+
+    fn transfer_with_gas(node: &Node, nonce: u64, to: Address, value: u64, gas: u64) -> Vec<u8> {
         let mut tx = TxEip1559 {
             chain_id: node.chain.chain_id,
             nonce,
-            gas_limit: 21_000,
+            gas_limit: gas,
             max_fee_per_gas: 10_000_000_000,
             max_priority_fee_per_gas: 1_000,
             to: TxKind::Call(to),
@@ -285,6 +289,26 @@ mod tests {
         // The chain goes on after the reopen.
         submit(&node, &transfer(&node, 2, to, 1));
         assert_eq!(build_block(&node).unwrap().txs.len(), 1);
+    }
+
+    #[test]
+    fn a_withdrawal_changes_the_withdrawals_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let node = open(dir.path());
+        let passer = altius_engine::L2_TO_L1_MESSAGE_PASSER;
+        let empty = build_block(&node).unwrap();
+        assert_eq!(
+            empty.header.withdrawals_root,
+            Some(alloy_trie::EMPTY_ROOT_HASH)
+        );
+        // A plain transfer to the message passer initiates a withdrawal to the sender.
+        submit(&node, &transfer_with_gas(&node, 0, passer, 1_000, 200_000));
+        let block = build_block(&node).unwrap();
+        assert!(block.receipts[0].is_success(), "the withdrawal succeeds");
+        let root = block.header.withdrawals_root.unwrap();
+        assert_ne!(root, alloy_trie::EMPTY_ROOT_HASH);
+        let proof = node.state.proof(block.number(), passer, &[]).unwrap();
+        assert_eq!(proof.storage_hash, root);
     }
 
     #[test]

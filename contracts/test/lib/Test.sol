@@ -18,6 +18,7 @@ interface Vm {
     function deal(address account, uint256 newBalance) external;
     function setBlockhash(uint256 blockNumber, bytes32 blockHash) external;
     function assume(bool condition) external pure;
+    function load(address target, bytes32 slot) external view returns (bytes32 data);
 }
 
 /// @notice Minimal replacement for forge-std's Test (not available offline here).
