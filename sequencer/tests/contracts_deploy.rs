@@ -1,12 +1,6 @@
 //! `altius contracts deploy` against a real L1 (anvil), through the binary.
 
-use std::{
-    io::{BufRead, BufReader},
-    path::{Path, PathBuf},
-    process::{Child, Command, Output, Stdio},
-    sync::mpsc,
-    time::Duration,
-};
+use std::process::{Command, Output};
 
 use alloy::{
     primitives::{Address, U256},
@@ -15,68 +9,7 @@ use alloy::{
 };
 use altius_settlement::{L2OutputOracle, SettlementConfig};
 
-const KEY_0: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
-const KEY_1: &str = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
-
-/// A running anvil binary; killed on drop.
-struct Anvil {
-    child: Child,
-    url: String,
-}
-
-impl Anvil {
-    fn spawn() -> Option<Self> {
-        let bin = std::env::var_os("ANVIL")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| {
-                PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                    .join("../node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil")
-            });
-        if !bin.is_file() {
-            eprintln!("skipping: anvil not found at {}", bin.display());
-            return None;
-        }
-        Some(Self::start(&bin))
-    }
-
-    fn start(bin: &Path) -> Self {
-        let mut child = Command::new(bin)
-            .args(["--host", "127.0.0.1", "--port", "0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn anvil");
-        let stdout = child.stdout.take().expect("anvil stdout");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(addr) = line.trim().strip_prefix("Listening on ") {
-                    let _ = tx.send(addr.to_owned());
-                }
-            }
-        });
-        let mut anvil = Self {
-            child,
-            url: String::new(),
-        };
-        let addr = rx
-            .recv_timeout(Duration::from_secs(30))
-            .expect("anvil listening");
-        anvil.url = format!("http://{addr}");
-        anvil
-    }
-
-    fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Anvil {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
+use altius_test_anvil::{Anvil, KEY_0, KEY_1};
 
 fn altius(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_altius"))
