@@ -3,7 +3,8 @@
 //! The [`Executor`] trait runs the transactions of one block against a
 //! [`altius_state::StateProvider`] and returns receipts and the block's
 //! [`altius_state::StateChanges`]. [`SequentialExecutor`] runs them one after another over
-//! op-revm with OP Stack semantics; the parallel engine implements the same trait.
+//! op-revm with OP Stack semantics; [`ParallelExecutor`] runs them on the Block-STM core
+//! ([`parallel`]) and gives the same result.
 //! [`ChainSpec`] and [`Genesis`] describe the chain the executor runs.
 
 #![warn(missing_docs)]
@@ -17,7 +18,10 @@ mod evm;
 mod executor;
 mod genesis;
 mod messages;
+mod overlay;
 pub mod parallel;
+mod parallel_evm;
+mod parallel_executor;
 mod quantity;
 mod receipt;
 mod sequential;
@@ -25,6 +29,7 @@ mod simulate;
 #[cfg(test)]
 mod test_utils;
 mod tx;
+pub mod workload;
 
 pub use chain::{ChainSpec, FeeVaults, Hardfork};
 pub use error::{
@@ -39,6 +44,8 @@ pub use genesis::{
     message_passer_code,
 };
 pub use op_revm::OpSpecId;
+pub use parallel_executor::ParallelExecutor;
+pub use parallel_evm::{AccountValue, EvmKey, EvmValue};
 pub use sequential::SequentialExecutor;
 pub use simulate::{
     AccountOverride, CallOutcome, CallRequest, RPC_GAS_CAP, StateOverride, call, estimate_gas,

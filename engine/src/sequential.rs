@@ -78,16 +78,16 @@ impl Executor for SequentialExecutor {
 }
 
 /// The state of one block's execution.
-struct BlockRun<'c> {
-    chain: &'c ChainSpec,
-    env: &'c BlockEnv,
-    mode: ExecutionMode,
-    out: BlockExecution,
+pub(crate) struct BlockRun<'c> {
+    pub(crate) chain: &'c ChainSpec,
+    pub(crate) env: &'c BlockEnv,
+    pub(crate) mode: ExecutionMode,
+    pub(crate) out: BlockExecution,
 }
 
 impl BlockRun<'_> {
     /// Executes one transaction, or rejects it.
-    fn execute(
+    pub(crate) fn execute(
         &mut self,
         evm: &mut Evm<'_, '_>,
         index: usize,
@@ -125,7 +125,7 @@ impl BlockRun<'_> {
     }
 
     /// Adds an executed transaction and its receipt to the block.
-    fn record(
+    pub(crate) fn record(
         &mut self,
         tx: RecoveredTx,
         result: ExecutionResult<OpHaltReason>,
@@ -154,7 +154,7 @@ impl BlockRun<'_> {
 
     /// Leaves an invalid transaction out of the block being built, or fails the block being
     /// validated.
-    fn reject(&mut self, index: usize, tx: &RecoveredTx, reason: String) -> EngineResult<()> {
+    pub(crate) fn reject(&mut self, index: usize, tx: &RecoveredTx, reason: String) -> EngineResult<()> {
         match self.mode {
             ExecutionMode::Build => {
                 tracing::debug!(hash = %tx.hash, %reason, "transaction left out of block");
@@ -173,7 +173,7 @@ impl BlockRun<'_> {
     }
 
     /// The numbers of `tx` that geth's messages quote.
-    fn facts(&self, tx: &RecoveredTx) -> TxFacts {
+    pub(crate) fn facts(&self, tx: &RecoveredTx) -> TxFacts {
         let max_fee = tx.tx.max_fee_per_gas();
         TxFacts {
             sender: tx.sender,

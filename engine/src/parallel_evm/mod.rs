@@ -1,0 +1,40 @@
+//! The EVM over the Block-STM core: state keys and values, the revm database that reads
+//! through a [`ReadView`](crate::parallel::ReadView), fee payments as deltas, and the
+//! conversion of revm's per-transaction state into writes and of the block's final writes
+//! into [`StateChanges`](altius_state::StateChanges).
+//!
+//! # Keys
+//!
+//! An account's basic fields (nonce, balance, code hash), one storage slot, and code by hash
+//! are the units of conflict. Two transactions conflict only when one reads a key the other
+//! writes.
+//!
+//! # Destroyed accounts
+//!
+//! Destroying an account (SELFDESTRUCT, an EIP-161 touched empty account) or creating one
+//! erases its storage. Every account value carries a storage `epoch`: `0` for the storage
+//! the block started with, `tx + 1` after transaction `tx` erased it. Every storage value
+//! carries the epoch it was written in; a slot whose epoch differs from its account's reads
+//! zero. Reading a slot reads the account first, so erasing the storage is one write.
+//!
+//! # Fees
+//!
+//! The fee payments at the end of a transaction (the beneficiary's tip; on OP chains also the
+//! base fee, L1 fee and operator fee vaults) are balance deltas, so that transactions that
+//! only pay fees to the same vault do not conflict. A transaction that reads a vault's
+//! balance sees every fee paid before it, exactly: the core resolves the deltas below it.
+
+mod db;
+mod fees;
+mod op_vm;
+mod storage;
+mod values;
+mod writes;
+
+pub(crate) use db::{BlockHashFn, ViewDb, ViewDbError};
+pub(crate) use fees::MainnetDeferredFees;
+pub(crate) use op_vm::{OpTxFailure, OpVm};
+pub(crate) use storage::ProviderStorage;
+pub use values::{AccountValue, EvmKey, EvmValue};
+pub(crate) use values::apply_balance_delta;
+pub(crate) use writes::{final_changes, tx_writes};

@@ -1,0 +1,180 @@
+//! [`ParallelExecutor`]: a block's transactions over op-revm on the Block-STM core, with the
+//! result of [`SequentialExecutor`](crate::SequentialExecutor), byte for byte.
+
+use crate::{
+    BlockEnv, BlockExecution, BlockHashes, ChainSpec, EngineError, EngineResult, ExecutionMode,
+    Executor, RecoveredTx,
+    db::BlockDb,
+    evm::{build_evm, revm_block, revm_cfg},
+    messages,
+    overlay::{Overlay, merge_changes},
+    parallel::{self, CachedStorage, ExecutionConfig, ParallelError},
+    parallel_evm::{OpTxFailure, OpVm, ProviderStorage, final_changes},
+    sequential::BlockRun,
+};
+use alloy_consensus::Transaction as _;
+use alloy_primitives::B256;
+use altius_state::{StateChanges, StateProvider};
+use std::sync::Arc;
+
+/// Executes a block's transactions in parallel (Block-STM) with OP Stack semantics.
+///
+/// The result (receipts, rejected transactions, state changes) is the one
+/// [`SequentialExecutor`](crate::SequentialExecutor) gives, for any thread count.
+///
+/// A transaction is left out of a block being built when its gas limit exceeds the gas left
+/// in the block, which depends on the gas every earlier transaction used. So the block runs
+/// in rounds: each round executes in parallel the longest run of the next transactions
+/// whose gas limits all fit in the gas left (none of them can be left out for gas), on top
+/// of the rounds before; a single transaction that may not fit runs in order.
+#[derive(Clone, Debug)]
+pub struct ParallelExecutor {
+    chain: ChainSpec,
+    block_hashes: Option<Arc<dyn BlockHashes>>,
+    config: ExecutionConfig,
+}
+
+impl ParallelExecutor {
+    /// An executor for `chain` on `threads` worker threads (`0`: one per core).
+    pub fn new(chain: ChainSpec, threads: usize) -> Self {
+        let config = match threads {
+            0 => ExecutionConfig::default(),
+            n => ExecutionConfig::with_threads(n),
+        };
+        Self {
+            chain,
+            block_hashes: None,
+            config,
+        }
+    }
+
+    /// Answers `BLOCKHASH` from `hashes`.
+    pub fn with_block_hashes(mut self, hashes: Arc<dyn BlockHashes>) -> Self {
+        self.block_hashes = Some(hashes);
+        self
+    }
+
+    /// Replaces the Block-STM configuration.
+    pub fn with_config(mut self, config: ExecutionConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// The worker threads it uses.
+    pub fn threads(&self) -> usize {
+        self.config.threads
+    }
+
+    fn block_hash(&self, number: u64) -> Result<B256, String> {
+        let Some(hashes) = &self.block_hashes else {
+            return Ok(B256::ZERO);
+        };
+        hashes
+            .block_hash(number)
+            .map(Option::unwrap_or_default)
+            .map_err(|e| e.to_string())
+    }
+}
+
+impl Executor for ParallelExecutor {
+    fn execute_block(
+        &self,
+        state: &dyn StateProvider,
+        env: &BlockEnv,
+        txs: Vec<RecoveredTx>,
+        mode: ExecutionMode,
+    ) -> EngineResult<BlockExecution> {
+        let mut run = BlockRun {
+            chain: &self.chain,
+            env,
+            mode,
+            out: BlockExecution::default(),
+        };
+        let mut changes = StateChanges::default();
+        let mut next = 0;
+        while next < txs.len() {
+            let overlay = Overlay::new(state, &changes);
+            let gas_left = env.gas_limit.saturating_sub(run.out.gas_used);
+            let round = fitting_run(&txs[next..], gas_left);
+            let round_changes = if round >= 2 {
+                self.parallel_round(&mut run, &overlay, &txs[next..next + round], next)?
+            } else {
+                self.in_order_step(&mut run, &overlay, &txs[next], next)?
+            };
+            merge_changes(state, &mut changes, round_changes)?;
+            next += round.max(1);
+        }
+        run.out.changes = changes;
+        Ok(run.out)
+    }
+}
+
+impl ParallelExecutor {
+    /// Executes `txs` (the block's transactions from `first`) on Block-STM over `state`.
+    fn parallel_round(
+        &self,
+        run: &mut BlockRun<'_>,
+        state: &dyn StateProvider,
+        txs: &[RecoveredTx],
+        first: usize,
+    ) -> EngineResult<StateChanges> {
+        let block_hash = |number| self.block_hash(number);
+        let vm = OpVm {
+            cfg: revm_cfg(&self.chain),
+            block: revm_block(&self.chain, run.env),
+            txs,
+            block_hash: &block_hash,
+        };
+        let storage = CachedStorage::new(ProviderStorage::new(state));
+        let output = parallel::execute_block(&vm, &storage, txs.len(), &self.config)
+            .map_err(parallel_error)?;
+        let final_state = output.final_state();
+        for (offset, (tx, result)) in txs.iter().zip(output.txs).enumerate() {
+            let index = first + offset;
+            match result.result {
+                Ok(out) => run.record(tx.clone(), out.result, out.nonce_before)?,
+                Err(OpTxFailure::Invalid(err)) => {
+                    let reason = messages::invalid_tx_message(&err, &run.facts(tx));
+                    run.reject(index, tx, reason)?;
+                }
+                Err(OpTxFailure::Unsupported) => {
+                    run.reject(index, tx, messages::TX_TYPE_NOT_SUPPORTED.to_string())?;
+                }
+                Err(OpTxFailure::Fatal(reason)) => return Err(EngineError::Evm(reason)),
+            }
+        }
+        final_changes(final_state, &storage).map_err(|e| EngineError::Evm(e.to_string()))
+    }
+
+    /// Executes one transaction in block order over `state`.
+    fn in_order_step(
+        &self,
+        run: &mut BlockRun<'_>,
+        state: &dyn StateProvider,
+        tx: &RecoveredTx,
+        index: usize,
+    ) -> EngineResult<StateChanges> {
+        let mut db = BlockDb::new(state, self.block_hashes.as_deref());
+        {
+            let cfg = revm_cfg(&self.chain);
+            let mut evm = build_evm(cfg, revm_block(&self.chain, run.env), &mut db);
+            run.execute(&mut evm, index, tx.clone())?;
+        }
+        Ok(db.into_changes()?)
+    }
+}
+
+/// How many of `txs`, from the first, have gas limits that add up to at most `gas_left`.
+fn fitting_run(txs: &[RecoveredTx], gas_left: u64) -> usize {
+    let mut total = 0u64;
+    txs.iter()
+        .take_while(|tx| {
+            total = total.saturating_add(tx.tx.gas_limit());
+            total <= gas_left
+        })
+        .count()
+}
+
+fn parallel_error(err: ParallelError) -> EngineError {
+    EngineError::Evm(format!("parallel execution: {err}"))
+}

@@ -1,0 +1,25 @@
+use super::*;
+use crate::ParallelExecutor;
+
+/// Every workload's transactions succeed, and the parallel engine gives the sequential
+/// result on each.
+#[test]
+fn workloads_succeed_and_parallel_equals_sequential() {
+    for workload in Workload::ALL {
+        let block = generate(workload, 40).unwrap();
+        let sequential = SequentialExecutor::new(block.chain.clone())
+            .execute_block(&block.state, &block.env, block.txs.clone(), ExecutionMode::Validate)
+            .unwrap();
+        assert_eq!(sequential.txs.len(), 40, "{}", workload.name());
+        for tx in &sequential.txs {
+            assert!(tx.receipt.is_success(), "{}: a transaction failed", workload.name());
+            assert!(tx.gas_used <= workload.gas_limit());
+        }
+        for threads in [1, 2, 4] {
+            let parallel = ParallelExecutor::new(block.chain.clone(), threads)
+                .execute_block(&block.state, &block.env, block.txs.clone(), ExecutionMode::Validate)
+                .unwrap();
+            assert_eq!(parallel, sequential, "{} on {threads} threads", workload.name());
+        }
+    }
+}
