@@ -178,3 +178,7 @@ fn fitting_run(txs: &[RecoveredTx], gas_left: u64) -> usize {
 fn parallel_error(err: ParallelError) -> EngineError {
     EngineError::Evm(format!("parallel execution: {err}"))
 }
+
+#[cfg(test)]
+#[path = "parallel_executor_tests.rs"]
+mod tests;

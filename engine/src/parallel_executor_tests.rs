@@ -1,0 +1,197 @@
+//! Randomized differential test: conflict-heavy blocks built by the parallel engine on 1 to
+//! 8 threads give exactly what the sequential executor gives (receipts, gas, logs, rejected
+//! transactions, state changes).
+
+use super::*;
+use crate::{
+    SequentialExecutor,
+    test_utils::{
+        LOG_AND_STORE, TIP, block_env, deploy_code, eip1559, revert_with, selfdestruct_to, word,
+    },
+    workload::{self, MemoryState, Wallet, Workload, amm_swap, erc20_transfer},
+};
+use alloy_primitives::{Address, Bytes, TxKind, U256, address};
+
+const SENDERS: usize = 6;
+const REVERTER: Address = address!("0x00000000000000000000000000000000000e0001");
+const VAULT_READER: Address = address!("0x00000000000000000000000000000000000e0002");
+const LOGGER: Address = address!("0x00000000000000000000000000000000000e0003");
+
+/// A small deterministic generator (xorshift64*).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// The state: `SENDERS` funded senders holding token A, one shared AMM pool and counter
+/// (from the `hot-amm` workload), plus a reverting contract, a contract storing the
+/// sequencer vault's balance and a logging contract.
+fn world() -> (MemoryState, Vec<Wallet>, Address, Address) {
+    let block = workload::generate(Workload::HotAmm, SENDERS).expect("workload");
+    let mut state = block.state;
+    let vault = ChainSpec::default().fee_vaults().sequencer;
+    let mut reader = vec![0x73];
+    reader.extend_from_slice(vault.as_slice());
+    reader.extend_from_slice(&[0x31, 0x60, 0x00, 0x55, 0x00]);
+    for (address, code) in [
+        (REVERTER, revert_with("no")),
+        (VAULT_READER, reader),
+        (LOGGER, LOG_AND_STORE.to_vec()),
+    ] {
+        let hash = alloy_primitives::keccak256(&code);
+        state.code.insert(hash, code.into());
+        let account = altius_state::Account {
+            nonce: 1,
+            balance: U256::ZERO,
+            code_hash: hash,
+        };
+        state.accounts.insert(address, account);
+    }
+    let wallets = (0..SENDERS).map(|i| Wallet::new(1_000 + i as u64)).collect();
+    let amm = block.txs[0].tx.to().expect("a call");
+    let token_a = Wallet::new(1).address.create(0);
+    (state, wallets, amm, token_a)
+}
+
+/// One random transaction of `sender`.
+fn random_tx(rng: &mut Rng, wallets: &[Wallet], nonces: &mut [u64], amm: Address, token: Address) -> RecoveredTx {
+    let s = rng.below(SENDERS as u64) as usize;
+    let sender = &wallets[s];
+    let other = wallets[rng.below(SENDERS as u64) as usize].address;
+    let mut nonce = nonces[s];
+    match rng.below(20) {
+        0 => nonce += 1,
+        1 => nonce = nonce.saturating_sub(1),
+        _ => {}
+    }
+    let (to, value, input, gas) = match rng.below(10) {
+        0 => (TxKind::Call(other), U256::from(rng.below(1000)), Bytes::new(), 21_000),
+        1 => {
+            let vault = ChainSpec::default().fee_vaults().sequencer;
+            (TxKind::Call(vault), U256::from(7), Bytes::new(), 60_000)
+        }
+        2 => (TxKind::Call(token), U256::ZERO, erc20_transfer(other, U256::from(rng.below(50))), 80_000),
+        3 => {
+            let amount = U256::from(1 + rng.below(1_000_000));
+            (TxKind::Call(amm), U256::ZERO, amm_swap(token, amount, sender.address), 200_000)
+        }
+        4 => (TxKind::Call(Address::repeat_byte(0xc0)), U256::ZERO, Bytes::new(), 60_000),
+        5 => (TxKind::Create, U256::from(3), deploy_code(&LOG_AND_STORE), 200_000),
+        6 => (TxKind::Create, U256::from(5), selfdestruct_to(other).into(), 100_000),
+        7 => (TxKind::Call(REVERTER), U256::ZERO, Bytes::new(), 60_000),
+        8 => (TxKind::Call(VAULT_READER), U256::ZERO, Bytes::new(), 60_000),
+        _ => (TxKind::Call(LOGGER), U256::ZERO, word(rng.below(3)), 60_000),
+    };
+    let value = if rng.below(40) == 0 { U256::from(10u128.pow(30)) } else { value };
+    let tx = eip1559(sender, nonce, to, value, input, gas);
+    if nonce == nonces[s] && value < U256::from(10u128.pow(30)) {
+        nonces[s] += 1;
+    }
+    tx
+}
+
+fn random_block(seed: u64, world: &(MemoryState, Vec<Wallet>, Address, Address)) -> (BlockEnv, Vec<RecoveredTx>) {
+    let (_, wallets, amm, token) = world;
+    let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+    let mut nonces = vec![0u64; SENDERS];
+    let count = 2 + rng.below(40) as usize;
+    let txs = (0..count)
+        .map(|_| random_tx(&mut rng, wallets, &mut nonces, *amm, *token))
+        .collect();
+    let mut env = block_env(2);
+    if rng.below(4) == 0 {
+        // A small block: transactions are left out for gas, the executor runs in rounds.
+        env.gas_limit = 300_000 + rng.below(1_000_000);
+    }
+    (env, txs)
+}
+
+/// What the checked blocks held: parallel runs, rejected transactions, failed ones,
+/// contracts created.
+#[derive(Debug, Default)]
+struct Coverage {
+    runs: usize,
+    rejected: usize,
+    failed: usize,
+    created: usize,
+}
+
+fn check_blocks(seeds: std::ops::Range<u64>) -> Coverage {
+    let world = world();
+    let sequential = SequentialExecutor::new(ChainSpec::default());
+    let mut seen = Coverage::default();
+    for seed in seeds {
+        let (env, txs) = random_block(seed, &world);
+        let expected = sequential
+            .execute_block(&world.0, &env, txs.clone(), ExecutionMode::Build)
+            .unwrap();
+        seen.rejected += expected.rejected.len();
+        seen.failed += expected.txs.iter().filter(|t| !t.receipt.is_success()).count();
+        seen.created += expected.txs.iter().filter(|t| t.contract_address.is_some()).count();
+        for threads in 1..=8 {
+            let parallel = ParallelExecutor::new(ChainSpec::default(), threads);
+            let got = parallel
+                .execute_block(&world.0, &env, txs.clone(), ExecutionMode::Build)
+                .unwrap();
+            assert_eq!(got, expected, "seed {seed}, {threads} threads");
+            seen.runs += 1;
+        }
+    }
+    seen
+}
+
+#[test]
+fn random_conflicting_blocks_equal_sequential() {
+    let seen = check_blocks(0..150);
+    assert_eq!(seen.runs, 150 * 8);
+    // The blocks hold what they are meant to exercise.
+    assert!(seen.rejected > 100 && seen.failed > 100 && seen.created > 100, "{seen:?}");
+}
+
+/// The long run: `ALTIUS_SOAK_BLOCKS=100000 cargo test -p altius-engine --release soak --
+/// --ignored --nocapture`.
+#[test]
+#[ignore = "soak: run by hand"]
+fn soak_random_conflicting_blocks() {
+    let blocks = std::env::var("ALTIUS_SOAK_BLOCKS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5_000u64);
+    let seen = check_blocks(1_000..1_000 + blocks);
+    println!("soak: {blocks} blocks, {seen:?}: every parallel run equal to sequential");
+}
+
+#[test]
+fn the_tip_is_paid_to_the_vault_that_a_later_transaction_reads() {
+    let world = world();
+    let (state, wallets, ..) = &world;
+    let txs: Vec<_> = (0..SENDERS)
+        .map(|i| {
+            let to = if i == SENDERS - 1 { VAULT_READER } else { wallets[(i + 1) % SENDERS].address };
+            eip1559(&wallets[i], 0, TxKind::Call(to), U256::ZERO, Bytes::new(), 60_000)
+        })
+        .collect();
+    let env = block_env(2);
+    let expected = SequentialExecutor::new(ChainSpec::default())
+        .execute_block(state, &env, txs.clone(), ExecutionMode::Build)
+        .unwrap();
+    let got = ParallelExecutor::new(ChainSpec::default(), 4)
+        .execute_block(state, &env, txs, ExecutionMode::Build)
+        .unwrap();
+    assert_eq!(got, expected);
+    let stored = &got.changes.accounts[&VAULT_READER].storage[&U256::ZERO];
+    let vault = ChainSpec::default().fee_vaults().sequencer;
+    let before = state.balance(vault);
+    let tips: u64 = got.txs[..SENDERS - 1].iter().map(|t| t.gas_used * TIP).sum();
+    assert_eq!(*stored, before + U256::from(tips));
+}
