@@ -44,8 +44,8 @@ pub use genesis::{
     message_passer_code,
 };
 pub use op_revm::OpSpecId;
-pub use parallel_executor::ParallelExecutor;
 pub use parallel_evm::{AccountValue, EvmKey, EvmValue};
+pub use parallel_executor::ParallelExecutor;
 pub use sequential::SequentialExecutor;
 pub use simulate::{
     AccountOverride, CallOutcome, CallRequest, RPC_GAS_CAP, StateOverride, call, estimate_gas,

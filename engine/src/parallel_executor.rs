@@ -8,13 +8,14 @@ use crate::{
     evm::{build_evm, revm_block, revm_cfg},
     messages,
     overlay::{Overlay, merge_changes},
-    parallel::{self, CachedStorage, ExecutionConfig, ParallelError},
+    parallel::{self, CachedStorage, ExecutionConfig, ExecutionStats, ParallelError},
     parallel_evm::{OpTxFailure, OpVm, ProviderStorage, final_changes},
     sequential::BlockRun,
 };
 use alloy_consensus::Transaction as _;
-use alloy_primitives::B256;
+use alloy_primitives::{B256, U256};
 use altius_state::{StateChanges, StateProvider};
+use op_revm::L1BlockInfo;
 use std::sync::Arc;
 
 /// Executes a block's transactions in parallel (Block-STM) with OP Stack semantics.
@@ -65,6 +66,18 @@ impl ParallelExecutor {
         self.config.threads
     }
 
+    /// The L1 fee parameters of the block: op-revm reads them from the `L1Block` predeploy
+    /// before the block's first transaction, from the state before the block.
+    fn l1_info(&self, state: &dyn StateProvider, env: &BlockEnv) -> EngineResult<L1BlockInfo> {
+        let mut db = BlockDb::new(state, None);
+        let spec = self.chain.spec_id();
+        Ok(L1BlockInfo::try_fetch(
+            &mut db,
+            U256::from(env.number),
+            spec,
+        )?)
+    }
+
     fn block_hash(&self, number: u64) -> Result<B256, String> {
         let Some(hashes) = &self.block_hashes else {
             return Ok(B256::ZERO);
@@ -84,6 +97,27 @@ impl Executor for ParallelExecutor {
         txs: Vec<RecoveredTx>,
         mode: ExecutionMode,
     ) -> EngineResult<BlockExecution> {
+        self.execute_with_stats(state, env, txs, mode)
+            .map(|(out, _)| out)
+    }
+}
+
+impl ParallelExecutor {
+    /// [`Executor::execute_block`], with the Block-STM counters of the block (summed over
+    /// its rounds).
+    ///
+    /// # Errors
+    ///
+    /// As [`Executor::execute_block`].
+    pub fn execute_with_stats(
+        &self,
+        state: &dyn StateProvider,
+        env: &BlockEnv,
+        txs: Vec<RecoveredTx>,
+        mode: ExecutionMode,
+    ) -> EngineResult<(BlockExecution, ExecutionStats)> {
+        let mut stats = ExecutionStats::default();
+        let l1_info = self.l1_info(state, env)?;
         let mut run = BlockRun {
             chain: &self.chain,
             env,
@@ -97,19 +131,22 @@ impl Executor for ParallelExecutor {
             let gas_left = env.gas_limit.saturating_sub(run.out.gas_used);
             let round = fitting_run(&txs[next..], gas_left);
             let round_changes = if round >= 2 {
-                self.parallel_round(&mut run, &overlay, &txs[next..next + round], next)?
+                let round_txs = &txs[next..next + round];
+                let (changes, round_stats) =
+                    self.parallel_round(&mut run, &overlay, round_txs, next, &l1_info)?;
+                add_stats(&mut stats, &round_stats);
+                changes
             } else {
-                self.in_order_step(&mut run, &overlay, &txs[next], next)?
+                stats.in_order_executions += 1;
+                self.in_order_step(&mut run, &overlay, &txs[next], next, &l1_info)?
             };
             merge_changes(state, &mut changes, round_changes)?;
             next += round.max(1);
         }
         run.out.changes = changes;
-        Ok(run.out)
+        Ok((run.out, stats))
     }
-}
 
-impl ParallelExecutor {
     /// Executes `txs` (the block's transactions from `first`) on Block-STM over `state`.
     fn parallel_round(
         &self,
@@ -117,18 +154,25 @@ impl ParallelExecutor {
         state: &dyn StateProvider,
         txs: &[RecoveredTx],
         first: usize,
-    ) -> EngineResult<StateChanges> {
+        l1_info: &L1BlockInfo,
+    ) -> EngineResult<(StateChanges, ExecutionStats)> {
         let block_hash = |number| self.block_hash(number);
         let vm = OpVm {
             cfg: revm_cfg(&self.chain),
             block: revm_block(&self.chain, run.env),
             txs,
             block_hash: &block_hash,
+            l1_info: l1_info.clone(),
         };
         let storage = CachedStorage::new(ProviderStorage::new(state));
+        let t0 = std::time::Instant::now();
         let output = parallel::execute_block(&vm, &storage, txs.len(), &self.config)
             .map_err(parallel_error)?;
+        let t1 = std::time::Instant::now();
         let final_state = output.final_state();
+        let t2 = std::time::Instant::now();
+        eprintln!("core {:?} final_state {:?}", t1 - t0, t2 - t1);
+        let stats = output.stats;
         for (offset, (tx, result)) in txs.iter().zip(output.txs).enumerate() {
             let index = first + offset;
             match result.result {
@@ -143,7 +187,12 @@ impl ParallelExecutor {
                 Err(OpTxFailure::Fatal(reason)) => return Err(EngineError::Evm(reason)),
             }
         }
-        final_changes(final_state, &storage).map_err(|e| EngineError::Evm(e.to_string()))
+        let t3 = std::time::Instant::now();
+        eprintln!("record {:?}", t3 - t2);
+        let changes =
+            final_changes(final_state, &storage).map_err(|e| EngineError::Evm(e.to_string()))?;
+        eprintln!("final_changes {:?}", t3.elapsed());
+        Ok((changes, stats))
     }
 
     /// Executes one transaction in block order over `state`.
@@ -153,11 +202,13 @@ impl ParallelExecutor {
         state: &dyn StateProvider,
         tx: &RecoveredTx,
         index: usize,
+        l1_info: &L1BlockInfo,
     ) -> EngineResult<StateChanges> {
         let mut db = BlockDb::new(state, self.block_hashes.as_deref());
         {
             let cfg = revm_cfg(&self.chain);
             let mut evm = build_evm(cfg, revm_block(&self.chain, run.env), &mut db);
+            evm.0.ctx.chain = l1_info.clone();
             run.execute(&mut evm, index, tx.clone())?;
         }
         Ok(db.into_changes()?)
@@ -173,6 +224,18 @@ fn fitting_run(txs: &[RecoveredTx], gas_left: u64) -> usize {
             total <= gas_left
         })
         .count()
+}
+
+/// Adds the counters of a round to those of the block; the strategy and thread count are the
+/// last round's.
+fn add_stats(total: &mut ExecutionStats, round: &ExecutionStats) {
+    total.strategy = round.strategy;
+    total.threads = total.threads.max(round.threads);
+    total.executions += round.executions;
+    total.validations += round.validations;
+    total.aborts += round.aborts;
+    total.dependency_waits += round.dependency_waits;
+    total.in_order_executions += round.in_order_executions;
 }
 
 fn parallel_error(err: ParallelError) -> EngineError {

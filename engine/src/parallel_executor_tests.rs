@@ -57,14 +57,22 @@ fn world() -> (MemoryState, Vec<Wallet>, Address, Address) {
         };
         state.accounts.insert(address, account);
     }
-    let wallets = (0..SENDERS).map(|i| Wallet::new(1_000 + i as u64)).collect();
+    let wallets = (0..SENDERS)
+        .map(|i| Wallet::new(1_000 + i as u64))
+        .collect();
     let amm = block.txs[0].tx.to().expect("a call");
     let token_a = Wallet::new(1).address.create(0);
     (state, wallets, amm, token_a)
 }
 
 /// One random transaction of `sender`.
-fn random_tx(rng: &mut Rng, wallets: &[Wallet], nonces: &mut [u64], amm: Address, token: Address) -> RecoveredTx {
+fn random_tx(
+    rng: &mut Rng,
+    wallets: &[Wallet],
+    nonces: &mut [u64],
+    amm: Address,
+    token: Address,
+) -> RecoveredTx {
     let s = rng.below(SENDERS as u64) as usize;
     let sender = &wallets[s];
     let other = wallets[rng.below(SENDERS as u64) as usize].address;
@@ -75,24 +83,58 @@ fn random_tx(rng: &mut Rng, wallets: &[Wallet], nonces: &mut [u64], amm: Address
         _ => {}
     }
     let (to, value, input, gas) = match rng.below(10) {
-        0 => (TxKind::Call(other), U256::from(rng.below(1000)), Bytes::new(), 21_000),
+        0 => (
+            TxKind::Call(other),
+            U256::from(rng.below(1000)),
+            Bytes::new(),
+            21_000,
+        ),
         1 => {
             let vault = ChainSpec::default().fee_vaults().sequencer;
             (TxKind::Call(vault), U256::from(7), Bytes::new(), 60_000)
         }
-        2 => (TxKind::Call(token), U256::ZERO, erc20_transfer(other, U256::from(rng.below(50))), 80_000),
+        2 => (
+            TxKind::Call(token),
+            U256::ZERO,
+            erc20_transfer(other, U256::from(rng.below(50))),
+            80_000,
+        ),
         3 => {
             let amount = U256::from(1 + rng.below(1_000_000));
-            (TxKind::Call(amm), U256::ZERO, amm_swap(token, amount, sender.address), 200_000)
+            (
+                TxKind::Call(amm),
+                U256::ZERO,
+                amm_swap(token, amount, sender.address),
+                200_000,
+            )
         }
-        4 => (TxKind::Call(Address::repeat_byte(0xc0)), U256::ZERO, Bytes::new(), 60_000),
-        5 => (TxKind::Create, U256::from(3), deploy_code(&LOG_AND_STORE), 200_000),
-        6 => (TxKind::Create, U256::from(5), selfdestruct_to(other).into(), 100_000),
+        4 => (
+            TxKind::Call(Address::repeat_byte(0xc0)),
+            U256::ZERO,
+            Bytes::new(),
+            60_000,
+        ),
+        5 => (
+            TxKind::Create,
+            U256::from(3),
+            deploy_code(&LOG_AND_STORE),
+            200_000,
+        ),
+        6 => (
+            TxKind::Create,
+            U256::from(5),
+            selfdestruct_to(other).into(),
+            100_000,
+        ),
         7 => (TxKind::Call(REVERTER), U256::ZERO, Bytes::new(), 60_000),
         8 => (TxKind::Call(VAULT_READER), U256::ZERO, Bytes::new(), 60_000),
         _ => (TxKind::Call(LOGGER), U256::ZERO, word(rng.below(3)), 60_000),
     };
-    let value = if rng.below(40) == 0 { U256::from(10u128.pow(30)) } else { value };
+    let value = if rng.below(40) == 0 {
+        U256::from(10u128.pow(30))
+    } else {
+        value
+    };
     let tx = eip1559(sender, nonce, to, value, input, gas);
     if nonce == nonces[s] && value < U256::from(10u128.pow(30)) {
         nonces[s] += 1;
@@ -100,7 +142,10 @@ fn random_tx(rng: &mut Rng, wallets: &[Wallet], nonces: &mut [u64], amm: Address
     tx
 }
 
-fn random_block(seed: u64, world: &(MemoryState, Vec<Wallet>, Address, Address)) -> (BlockEnv, Vec<RecoveredTx>) {
+fn random_block(
+    seed: u64,
+    world: &(MemoryState, Vec<Wallet>, Address, Address),
+) -> (BlockEnv, Vec<RecoveredTx>) {
     let (_, wallets, amm, token) = world;
     let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
     let mut nonces = vec![0u64; SENDERS];
@@ -136,8 +181,16 @@ fn check_blocks(seeds: std::ops::Range<u64>) -> Coverage {
             .execute_block(&world.0, &env, txs.clone(), ExecutionMode::Build)
             .unwrap();
         seen.rejected += expected.rejected.len();
-        seen.failed += expected.txs.iter().filter(|t| !t.receipt.is_success()).count();
-        seen.created += expected.txs.iter().filter(|t| t.contract_address.is_some()).count();
+        seen.failed += expected
+            .txs
+            .iter()
+            .filter(|t| !t.receipt.is_success())
+            .count();
+        seen.created += expected
+            .txs
+            .iter()
+            .filter(|t| t.contract_address.is_some())
+            .count();
         for threads in 1..=8 {
             let parallel = ParallelExecutor::new(ChainSpec::default(), threads);
             let got = parallel
@@ -155,7 +208,10 @@ fn random_conflicting_blocks_equal_sequential() {
     let seen = check_blocks(0..150);
     assert_eq!(seen.runs, 150 * 8);
     // The blocks hold what they are meant to exercise.
-    assert!(seen.rejected > 100 && seen.failed > 100 && seen.created > 100, "{seen:?}");
+    assert!(
+        seen.rejected > 100 && seen.failed > 100 && seen.created > 100,
+        "{seen:?}"
+    );
 }
 
 /// The long run: `ALTIUS_SOAK_BLOCKS=100000 cargo test -p altius-engine --release soak --
@@ -177,8 +233,19 @@ fn the_tip_is_paid_to_the_vault_that_a_later_transaction_reads() {
     let (state, wallets, ..) = &world;
     let txs: Vec<_> = (0..SENDERS)
         .map(|i| {
-            let to = if i == SENDERS - 1 { VAULT_READER } else { wallets[(i + 1) % SENDERS].address };
-            eip1559(&wallets[i], 0, TxKind::Call(to), U256::ZERO, Bytes::new(), 60_000)
+            let to = if i == SENDERS - 1 {
+                VAULT_READER
+            } else {
+                wallets[(i + 1) % SENDERS].address
+            };
+            eip1559(
+                &wallets[i],
+                0,
+                TxKind::Call(to),
+                U256::ZERO,
+                Bytes::new(),
+                60_000,
+            )
         })
         .collect();
     let env = block_env(2);
@@ -192,6 +259,9 @@ fn the_tip_is_paid_to_the_vault_that_a_later_transaction_reads() {
     let stored = &got.changes.accounts[&VAULT_READER].storage[&U256::ZERO];
     let vault = ChainSpec::default().fee_vaults().sequencer;
     let before = state.balance(vault);
-    let tips: u64 = got.txs[..SENDERS - 1].iter().map(|t| t.gas_used * TIP).sum();
+    let tips: u64 = got.txs[..SENDERS - 1]
+        .iter()
+        .map(|t| t.gas_used * TIP)
+        .sum();
     assert_eq!(*stored, before + U256::from(tips));
 }

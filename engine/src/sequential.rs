@@ -154,7 +154,12 @@ impl BlockRun<'_> {
 
     /// Leaves an invalid transaction out of the block being built, or fails the block being
     /// validated.
-    pub(crate) fn reject(&mut self, index: usize, tx: &RecoveredTx, reason: String) -> EngineResult<()> {
+    pub(crate) fn reject(
+        &mut self,
+        index: usize,
+        tx: &RecoveredTx,
+        reason: String,
+    ) -> EngineResult<()> {
         match self.mode {
             ExecutionMode::Build => {
                 tracing::debug!(hash = %tx.hash, %reason, "transaction left out of block");

@@ -1,13 +1,9 @@
 //! Helpers shared by the unit tests: an in-memory state, signing wallets, transactions.
 
 use crate::{BlockEnv, Genesis, RecoveredTx, recover};
-use alloy_consensus::{
-    SignableTransaction, Signed, TxEip1559, TxLegacy, crypto::secp256k1::sign_message,
-};
-use alloy_primitives::{Address, B256, Bytes, KECCAK256_EMPTY, Signature, TxKind, U256, keccak256};
-use altius_state::{Account, StateChanges, StateProvider, StateResult};
+use alloy_consensus::{TxEip1559, TxLegacy};
+use alloy_primitives::{Address, B256, Bytes, TxKind, U256};
 use op_alloy_consensus::OpTxEnvelope;
-use std::collections::BTreeMap;
 
 /// The chain id the tests sign for.
 pub(crate) const CHAIN_ID: u64 = 901_337;

@@ -1,17 +1,24 @@
 //! `altius blocktest`: runs Ethereum `BlockchainTests` fixtures with Ethereum L1 semantics
 //! (see `altius_engine::blocktest`), printing one line per failure and a summary.
 
-use altius_engine::blocktest::{BlockExecutor, RunOptions, SequentialEvmExecutor, run_paths};
+use altius_engine::blocktest::{
+    BlockExecutor, ParallelEvmExecutor, RunOptions, SequentialEvmExecutor, run_paths,
+};
 use clap::Args;
 use std::path::PathBuf;
 
 /// Options of `altius blocktest`.
 #[derive(Debug, Clone, Args)]
 pub struct BlocktestArgs {
-    /// Worker threads: fixture tests run in parallel on them; block execution stays
-    /// sequential until the parallel engine has an EVM.
+    /// Threads of the parallel engine executing each block's transactions.
     #[arg(long, default_value_t = 1)]
     pub threads: usize,
+    /// Fixture tests run at the same time.
+    #[arg(long, default_value_t = 1)]
+    pub jobs: usize,
+    /// Execute transactions one by one (mainnet revm) instead of on the parallel engine.
+    #[arg(long)]
+    pub sequential: bool,
     /// Fixture files or folders (searched recursively for `.json` files).
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
@@ -19,17 +26,15 @@ pub struct BlocktestArgs {
 
 /// Runs the fixtures; fails when any test failed.
 pub fn run(args: BlocktestArgs) -> eyre::Result<()> {
-    let executor = SequentialEvmExecutor;
-    let threads = args.threads.max(1);
-    if threads > 1 {
-        println!(
-            "note: block execution is sequential ({}, no parallel EVM yet); \
-             {threads} threads run fixture tests in parallel",
-            executor.describe()
-        );
-    }
-    let summary =
-        run_paths(&args.paths, &executor, RunOptions { threads }).map_err(|e| eyre::eyre!(e))?;
+    let executor: Box<dyn BlockExecutor> = if args.sequential {
+        Box::new(SequentialEvmExecutor)
+    } else {
+        Box::new(ParallelEvmExecutor::new(args.threads.max(1)))
+    };
+    let jobs = args.jobs.max(1);
+    println!("executor: {}; {jobs} fixture jobs", executor.describe());
+    let summary = run_paths(&args.paths, executor.as_ref(), RunOptions { threads: jobs })
+        .map_err(|e| eyre::eyre!(e))?;
     for failure in &summary.failures {
         println!("FAIL {}: {}", failure.test, failure.message);
     }
@@ -69,6 +74,8 @@ mod tests {
         std::fs::write(&file, "[").unwrap();
         let args = super::BlocktestArgs {
             threads: 1,
+            jobs: 1,
+            sequential: false,
             paths: vec![file],
         };
         assert!(super::run(args).is_err());

@@ -67,6 +67,8 @@ pub enum BenchCommand {
     Rpc(crate::bench::rpc::RpcBenchArgs),
     /// Build a large state and time incremental state-root computation.
     State(crate::bench::state::StateBenchArgs),
+    /// Execute one block of a workload sequentially and in parallel.
+    Engine(crate::bench::engine::EngineBenchArgs),
 }
 
 #[cfg(test)]

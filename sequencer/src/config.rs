@@ -35,6 +35,29 @@ pub struct NodeConfig {
     pub settlement: SettlementConfig,
     /// World state: trie sharding, memory budget, history.
     pub state: StateSection,
+    /// Block execution: parallel or sequential, threads.
+    pub execution: ExecutionSection,
+}
+
+/// How blocks are executed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ExecutionKind {
+    /// Block-STM on several threads; the result is the sequential one.
+    #[default]
+    Parallel,
+    /// One transaction after another.
+    Sequential,
+}
+
+/// The `[execution]` section.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ExecutionSection {
+    /// `parallel` (default) or `sequential`.
+    pub mode: ExecutionKind,
+    /// Threads of the parallel engine; 0 uses all cores.
+    pub threads: usize,
 }
 
 /// The `[state]` section: how the SSMT state is laid out and cached.

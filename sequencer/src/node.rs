@@ -2,12 +2,12 @@
 //! JSON-RPC server.
 
 use crate::{
-    config::NodeConfig,
+    config::{ExecutionKind, NodeConfig},
     mempool::{Mempool, PoolContext},
     store::{ChainStore, StoredBlock},
 };
 use alloy_consensus::{Header, Sealed};
-use altius_engine::{ChainSpec, Executor, Genesis, SequentialExecutor};
+use altius_engine::{ChainSpec, Executor, Genesis, ParallelExecutor, SequentialExecutor};
 use altius_state::StateDb;
 use redb::Database;
 use std::sync::Arc;
@@ -80,8 +80,15 @@ impl Node {
         let store = Arc::new(ChainStore::open(db.clone())?);
         let state = StateDb::open_with_config(db.clone(), config.state.to_state_config())?;
         let chain = config.chain.clone();
-        let executor: Arc<dyn Executor> =
-            Arc::new(SequentialExecutor::new(chain.clone()).with_block_hashes(store.clone()));
+        let executor: Arc<dyn Executor> = match config.execution.mode {
+            ExecutionKind::Parallel => Arc::new(
+                ParallelExecutor::new(chain.clone(), config.execution.threads)
+                    .with_block_hashes(store.clone()),
+            ),
+            ExecutionKind::Sequential => {
+                Arc::new(SequentialExecutor::new(chain.clone()).with_block_hashes(store.clone()))
+            }
+        };
         let mempool = Mempool::new(config.mempool.clone());
         let (new_blocks, _) = broadcast::channel(256);
         let node = Arc::new(Self {

@@ -4,7 +4,8 @@
 //! warmed and all gas given to the create is consumed.
 
 use super::world::WorldState;
-use alloy_primitives::{Bytes, keccak256};
+use crate::parallel_evm::ViewDb;
+use alloy_primitives::{Address, Bytes, keccak256};
 use revm::{
     Inspector,
     context_interface::{JournalTr, journaled_state::account::JournaledAccountTr},
@@ -15,14 +16,35 @@ use revm::{
     primitives::constants::CALL_STACK_LIMIT,
 };
 
+/// A database that knows which accounts hold storage but neither code nor nonce.
+pub(super) trait StorageOnly {
+    /// True when creating a contract at `address` collides on its storage alone.
+    fn is_storage_only(&mut self, address: &Address) -> bool;
+}
+
+impl StorageOnly for &mut WorldState {
+    fn is_storage_only(&mut self, address: &Address) -> bool {
+        WorldState::is_storage_only(self, address)
+    }
+}
+
+impl StorageOnly for ViewDb<'_> {
+    fn is_storage_only(&mut self, address: &Address) -> bool {
+        ViewDb::is_storage_only(self, address)
+    }
+}
+
 /// The inspector that makes creates at storage-only addresses collide.
 #[derive(Debug, Clone, Copy, Default)]
 pub(super) struct StorageCollision;
 
-impl<'a> Inspector<MainnetContext<&'a mut WorldState>> for StorageCollision {
+impl<DB> Inspector<MainnetContext<DB>> for StorageCollision
+where
+    DB: revm::Database + StorageOnly,
+{
     fn create(
         &mut self,
-        context: &mut MainnetContext<&'a mut WorldState>,
+        context: &mut MainnetContext<DB>,
         inputs: &mut CreateInputs,
     ) -> Option<CreateOutcome> {
         let journal = &mut context.journaled_state;
@@ -42,7 +64,7 @@ impl<'a> Inspector<MainnetContext<&'a mut WorldState>> for StorageCollision {
             }
             CreateScheme::Custom { address } => address,
         };
-        if !journal.database.is_storage_only(&target) {
+        if !StorageOnly::is_storage_only(&mut journal.database, &target) {
             return None;
         }
         if !journal.load_account_mut(caller).ok()?.data.bump_nonce() {

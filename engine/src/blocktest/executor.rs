@@ -76,7 +76,8 @@ pub trait BlockExecutor: Send + Sync + Debug {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SequentialEvmExecutor;
 
-type Evm<'a> = MainnetEvm<revm::handler::MainnetContext<&'a mut WorldState>, StorageCollision>;
+pub(super) type Evm<'a> =
+    MainnetEvm<revm::handler::MainnetContext<&'a mut WorldState>, StorageCollision>;
 
 impl BlockExecutor for SequentialEvmExecutor {
     fn execute(
@@ -84,11 +85,7 @@ impl BlockExecutor for SequentialEvmExecutor {
         state: &mut WorldState,
         block: &BlockInput<'_>,
     ) -> Result<BlockOutput, String> {
-        let mut evm = Context::mainnet()
-            .with_cfg(cfg(block.fork))
-            .with_block(block_env(block.header, block.fork))
-            .with_db(state)
-            .build_mainnet_with_inspector(StorageCollision);
+        let mut evm = system_evm(state, block);
         pre_block_calls(&mut evm, block)?;
         let mut out = BlockOutput::default();
         // Only pre-states hold storage-only accounts; without them the inspector is not needed.
@@ -97,18 +94,7 @@ impl BlockExecutor for SequentialEvmExecutor {
             run_tx(&mut evm, block, tx, inspect, &mut out)
                 .map_err(|e| format!("tx {index}: {e}"))?;
         }
-        for w in block.withdrawals {
-            let wei = U256::from(w.amount) * U256::from(1_000_000_000u64);
-            evm.ctx.journaled_state.database.credit(w.address, wei);
-        }
-        if block.fork.at_least(Fork::Prague) {
-            let mut reqs = requests::deposit_requests(&out.receipts)?;
-            for (ty, address) in requests::SYSTEM_REQUEST_CONTRACTS {
-                let data = system_call(&mut evm, block.header, address, Bytes::new(), true)?;
-                reqs.push_request_with_type(ty, data);
-            }
-            out.requests = Some(reqs);
-        }
+        post_block(&mut evm, block, &mut out)?;
         Ok(out)
     }
 
@@ -117,8 +103,38 @@ impl BlockExecutor for SequentialEvmExecutor {
     }
 }
 
+/// Withdrawals, then (from Prague on) the EIP-7685 requests.
+pub(super) fn post_block(
+    evm: &mut Evm<'_>,
+    block: &BlockInput<'_>,
+    out: &mut BlockOutput,
+) -> Result<(), String> {
+    for w in block.withdrawals {
+        let wei = U256::from(w.amount) * U256::from(1_000_000_000u64);
+        evm.ctx.journaled_state.database.credit(w.address, wei);
+    }
+    if block.fork.at_least(Fork::Prague) {
+        let mut reqs = requests::deposit_requests(&out.receipts)?;
+        for (ty, address) in requests::SYSTEM_REQUEST_CONTRACTS {
+            let data = system_call(evm, block.header, address, Bytes::new(), true)?;
+            reqs.push_request_with_type(ty, data);
+        }
+        out.requests = Some(reqs);
+    }
+    Ok(())
+}
+
+/// An EVM over `state` for the system calls and withdrawals around a block's transactions.
+pub(super) fn system_evm<'a>(state: &'a mut WorldState, block: &BlockInput<'_>) -> Evm<'a> {
+    Context::mainnet()
+        .with_cfg(cfg(block.fork))
+        .with_block(block_env(block.header, block.fork))
+        .with_db(state)
+        .build_mainnet_with_inspector(StorageCollision)
+}
+
 /// revm's configuration for `fork` on the test chain.
-fn cfg(fork: Fork) -> CfgEnv {
+pub(super) fn cfg(fork: Fork) -> CfgEnv {
     let mut cfg = CfgEnv::new_with_spec(fork.spec_id());
     cfg.chain_id = TEST_CHAIN_ID;
     if let Some(params) = fork.blob_params() {
@@ -129,7 +145,7 @@ fn cfg(fork: Fork) -> CfgEnv {
 }
 
 /// revm's block environment of `header`.
-fn block_env(header: &Header, fork: Fork) -> BlockEnv {
+pub(super) fn block_env(header: &Header, fork: Fork) -> BlockEnv {
     let blob = fork.blob_params().map(|params| {
         BlobExcessGasAndPrice::new(
             header.excess_blob_gas.unwrap_or_default(),
@@ -150,7 +166,7 @@ fn block_env(header: &Header, fork: Fork) -> BlockEnv {
 }
 
 /// The EIP-4788 beacon root and EIP-2935 parent hash system calls.
-fn pre_block_calls(evm: &mut Evm<'_>, block: &BlockInput<'_>) -> Result<(), String> {
+pub(super) fn pre_block_calls(evm: &mut Evm<'_>, block: &BlockInput<'_>) -> Result<(), String> {
     let header = block.header;
     if block.fork.at_least(Fork::Cancun) {
         let root = header
@@ -243,7 +259,7 @@ fn run_tx(
 }
 
 /// revm's form of a transaction.
-fn tx_env(tx: &SignedTx) -> TxEnv {
+pub(super) fn tx_env(tx: &SignedTx) -> TxEnv {
     let t = &tx.tx;
     let authorization_list = t
         .authorization_list()

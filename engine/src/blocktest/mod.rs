@@ -7,7 +7,7 @@
 //! logs bloom, gas and blob gas used, requests hash. Blocks marked `expectException` must be
 //! rejected. The state of the block `lastblockhash` must match `postState` or
 //! `postStateHash`. [`SequentialEvmExecutor`] runs transactions one by one over mainnet
-//! revm; a parallel EVM executor plugs in through the same trait.
+//! revm; [`ParallelEvmExecutor`] runs them on the Block-STM core.
 
 mod chain;
 mod collision;
@@ -15,6 +15,7 @@ mod executor;
 mod fixture;
 mod fork;
 mod header;
+mod parallel;
 mod requests;
 mod runner;
 mod world;
@@ -28,5 +29,6 @@ pub use executor::{
 };
 pub use fixture::{BlockchainTest, FixtureAccount, FixtureBlock, parse_fixture, parse_test};
 pub use fork::{Fork, ForkSchedule};
+pub use parallel::ParallelEvmExecutor;
 pub use runner::{Failure, RunOptions, Summary, run_file, run_paths};
 pub use world::{WorldAccount, WorldState};

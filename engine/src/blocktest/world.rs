@@ -107,6 +107,47 @@ impl WorldState {
         self.accounts.values().any(WorldAccount::is_storage_only)
     }
 
+    /// The accounts that are [`WorldState::is_storage_only`].
+    pub fn storage_only_accounts(&self) -> std::collections::HashSet<Address> {
+        self.accounts
+            .iter()
+            .filter(|(_, a)| a.is_storage_only())
+            .map(|(address, _)| *address)
+            .collect()
+    }
+
+    /// The code stored under `hash`, if known.
+    pub fn code_if_known(&self, hash: &B256) -> Option<Bytecode> {
+        self.code.get(hash).cloned()
+    }
+
+    /// Applies a block's changes (as the parallel executor reports them).
+    pub fn apply_changes(&mut self, changes: &StateChanges) {
+        for (hash, code) in &changes.code {
+            self.code
+                .entry(*hash)
+                .or_insert_with(|| crate::db::bytecode_from_raw(code.clone()));
+        }
+        for (address, update) in &changes.accounts {
+            let Some(account) = update.account else {
+                self.accounts.remove(address);
+                continue;
+            };
+            let entry = self.accounts.entry(*address).or_default();
+            if update.wipe_storage {
+                entry.storage.clear();
+            }
+            entry.account = account;
+            for (slot, value) in &update.storage {
+                if value.is_zero() {
+                    entry.storage.remove(slot);
+                } else {
+                    entry.storage.insert(*slot, *value);
+                }
+            }
+        }
+    }
+
     /// The code stored under `hash` (empty when unknown).
     pub fn code(&self, hash: &B256) -> Bytecode {
         self.code.get(hash).cloned().unwrap_or_default()

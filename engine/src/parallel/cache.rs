@@ -1,9 +1,10 @@
 //! [`CachedStorage`]: a [`Storage`] that reads each key from the inner storage once.
 
 use super::vm::{Storage, StorageError};
+use alloy_primitives::map::foldhash::fast::RandomState;
 use parking_lot::RwLock;
 use std::{
-    collections::{HashMap, hash_map::RandomState},
+    collections::HashMap,
     hash::{BuildHasher, Hash},
 };
 
@@ -11,7 +12,7 @@ use std::{
 const SHARDS: usize = 32;
 
 /// One lock shard of the cache.
-type Shard<K, V> = RwLock<HashMap<K, Option<V>>>;
+type Shard<K, V> = RwLock<HashMap<K, Option<V>, RandomState>>;
 
 /// A [`Storage`] that remembers every value (or absence) it read from `inner`, so that
 /// speculative re-executions do not read a database again. Errors are not remembered.
@@ -27,8 +28,10 @@ impl<K, V, S> CachedStorage<K, V, S> {
     pub fn new(inner: S) -> Self {
         Self {
             inner,
-            shards: (0..SHARDS).map(|_| RwLock::new(HashMap::new())).collect(),
-            hasher: RandomState::new(),
+            shards: (0..SHARDS)
+                .map(|_| RwLock::new(HashMap::default()))
+                .collect(),
+            hasher: RandomState::default(),
         }
     }
 

@@ -5,9 +5,10 @@ use super::{
     vm::TxIndex,
     write_set::{WriteOp, WriteSet, membership},
 };
+use alloy_primitives::map::foldhash::fast::RandomState;
 use parking_lot::{Mutex, RwLock};
 use std::{
-    collections::{BTreeMap, HashMap, hash_map::RandomState},
+    collections::{BTreeMap, HashMap},
     hash::{BuildHasher, Hash},
 };
 
@@ -62,7 +63,7 @@ struct Entry<V, D> {
 }
 
 type Versions<V, D> = BTreeMap<TxIndex, Entry<V, D>>;
-type Shard<K, V, D> = RwLock<HashMap<K, Versions<V, D>>>;
+type Shard<K, V, D> = RwLock<HashMap<K, Versions<V, D>, RandomState>>;
 
 /// The multi-version memory of one block.
 #[derive(Debug)]
@@ -77,8 +78,10 @@ impl<K: Eq + Hash + Clone, V: Clone, D: Clone> MvMemory<K, V, D> {
     /// An empty memory for a block of `txs` transactions.
     pub(crate) fn new(txs: usize) -> Self {
         Self {
-            shards: (0..SHARDS).map(|_| RwLock::new(HashMap::new())).collect(),
-            hasher: RandomState::new(),
+            shards: (0..SHARDS)
+                .map(|_| RwLock::new(HashMap::default()))
+                .collect(),
+            hasher: RandomState::default(),
             written: (0..txs).map(|_| Mutex::new(Vec::new())).collect(),
         }
     }
@@ -246,7 +249,7 @@ impl<K: Eq + Hash + Clone, V: Clone, D: Clone> MvMemory<K, V, D> {
 
     /// The write sets of all transactions, in block order; `None` if an ESTIMATE is left.
     pub(crate) fn into_write_sets(self) -> Option<Vec<WriteSet<K, V, D>>> {
-        let mut shards: Vec<HashMap<K, Versions<V, D>>> =
+        let mut shards: Vec<HashMap<K, Versions<V, D>, RandomState>> =
             self.shards.into_iter().map(RwLock::into_inner).collect();
         let mut sets = Vec::with_capacity(self.written.len());
         for (tx, keys) in self.written.into_iter().enumerate() {

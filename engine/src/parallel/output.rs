@@ -1,7 +1,8 @@
 //! What executing a block returns: per-transaction results and writes, statistics, errors.
 
 use super::vm::{StorageError, TxIndex, Vm};
-use std::{collections::HashMap, hash::Hash};
+use alloy_primitives::map::HashMap;
+use std::hash::Hash;
 
 /// The result of one transaction of the block.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -30,7 +31,7 @@ pub type VmBlockOutput<M> =
 impl<K: Eq + Hash + Clone, V: Clone, O, E> BlockOutput<K, V, O, E> {
     /// The final value of every key the block wrote, in the order keys were first written.
     pub fn final_state(&self) -> Vec<(K, V)> {
-        let mut positions: HashMap<&K, usize> = HashMap::new();
+        let mut positions: HashMap<&K, usize> = HashMap::default();
         let mut state: Vec<(K, V)> = Vec::new();
         for (key, value) in self.txs.iter().flat_map(|tx| &tx.writes) {
             match positions

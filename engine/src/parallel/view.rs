@@ -6,7 +6,7 @@ use super::{
     vm::{ReadError, ReadView, Storage, StorageError, TxIndex, Vm},
     write_set::{WriteOp, WriteSet, fold_deltas},
 };
-use std::collections::HashMap;
+use alloy_primitives::map::HashMap;
 
 /// Why a speculative execution could not complete its reads.
 #[derive(Debug)]
@@ -52,7 +52,7 @@ impl<'a, M: Vm, S: Storage<M::Key, M::Value>> MvView<'a, M, S> {
             storage,
             memory,
             tx,
-            reads: HashMap::new(),
+            reads: HashMap::default(),
             failure: None,
         }
     }
@@ -110,7 +110,7 @@ impl<K: Eq + std::hash::Hash + Clone, V: Clone> State<K, V> {
     /// The state before the block.
     pub(crate) fn new() -> Self {
         Self {
-            values: HashMap::new(),
+            values: HashMap::default(),
         }
     }
 

@@ -1,10 +1,8 @@
 //! The write set of one transaction: one operation per key, full value or deltas.
 
 use super::vm::Vm;
-use std::{
-    collections::{HashMap, HashSet},
-    hash::Hash,
-};
+use alloy_primitives::map::{HashMap, HashSet};
+use std::hash::Hash;
 
 /// Above this many keys, key lookups use a hash table rather than a linear scan.
 const SMALL: usize = 16;
@@ -73,7 +71,8 @@ struct Builder<K, V, D> {
 
 impl<K: Eq + Hash + Clone, V, D> Builder<K, V, D> {
     fn with_capacity(capacity: usize) -> Self {
-        let index = (capacity > SMALL).then(|| HashMap::with_capacity(capacity));
+        let index = (capacity > SMALL)
+            .then(|| HashMap::with_capacity_and_hasher(capacity, Default::default()));
         Self {
             ops: Vec::with_capacity(capacity),
             index,

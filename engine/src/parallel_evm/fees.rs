@@ -156,7 +156,11 @@ where
         self.inner.last_frame_result(evm, frame_result)
     }
 
-    fn reimburse_caller(&self, evm: &mut EVM, frame_result: &mut OpFrameResult) -> Result<(), ERROR> {
+    fn reimburse_caller(
+        &self,
+        evm: &mut EVM,
+        frame_result: &mut OpFrameResult,
+    ) -> Result<(), ERROR> {
         self.inner.reimburse_caller(evm, frame_result)
     }
 

@@ -35,6 +35,6 @@ pub(crate) use db::{BlockHashFn, ViewDb, ViewDbError};
 pub(crate) use fees::MainnetDeferredFees;
 pub(crate) use op_vm::{OpTxFailure, OpVm};
 pub(crate) use storage::ProviderStorage;
-pub use values::{AccountValue, EvmKey, EvmValue};
 pub(crate) use values::apply_balance_delta;
+pub use values::{AccountValue, EvmKey, EvmValue};
 pub(crate) use writes::{final_changes, tx_writes};

@@ -12,7 +12,7 @@ use crate::{
     tx::to_op_tx,
 };
 use alloy_primitives::U256;
-use op_revm::{DefaultOp, OpBuilder, OpHaltReason, OpSpecId, OpTransactionError};
+use op_revm::{DefaultOp, L1BlockInfo, OpBuilder, OpHaltReason, OpSpecId, OpTransactionError};
 use revm::{
     Context,
     context::{BlockEnv as RevmBlockEnv, CfgEnv, ContextSetters},
@@ -49,6 +49,9 @@ pub(crate) struct OpVm<'a> {
     pub(crate) block: RevmBlockEnv,
     pub(crate) txs: &'a [RecoveredTx],
     pub(crate) block_hash: BlockHashFn<'a>,
+    /// The L1 fee parameters, read once before the block's first transaction (as op-revm
+    /// reads them when one EVM runs the whole block).
+    pub(crate) l1_info: L1BlockInfo,
 }
 
 impl Vm for OpVm<'_> {
@@ -77,6 +80,7 @@ impl Vm for OpVm<'_> {
             .with_cfg(self.cfg.clone())
             .with_block(self.block.clone())
             .with_db(db)
+            .with_chain(self.l1_info.clone())
             .build_op();
         evm.0.ctx.set_tx(to_op_tx(recovered));
         let mut handler = OpDeferredFees::default();

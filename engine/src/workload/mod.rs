@@ -25,8 +25,8 @@ pub use state::MemoryState;
 pub use wallet::Wallet;
 
 use crate::{
-    BlockEnv, ChainSpec, EngineError, EngineResult, ExecutionMode, Executor, Genesis,
-    RecoveredTx, SequentialExecutor, recover,
+    BlockEnv, ChainSpec, EngineError, EngineResult, ExecutionMode, Executor, Genesis, RecoveredTx,
+    SequentialExecutor,
 };
 use alloy_consensus::TxEip1559;
 use alloy_primitives::{Address, B256, Bytes, TxKind, U256, keccak256};
@@ -155,7 +155,10 @@ pub fn generate(workload: Workload, txs: usize) -> EngineResult<WorkloadBlock> {
         })
         .collect::<EngineResult<_>>()?;
     fund(workload, &mut state, &senders, &deployed);
-    let gas_limit = workload.gas_limit().saturating_mul(txs as u64).max(30_000_000);
+    let gas_limit = workload
+        .gas_limit()
+        .saturating_mul(txs as u64)
+        .max(30_000_000);
     let env = BlockEnv {
         number: 2,
         timestamp: 1_700_000_004,
@@ -213,7 +216,15 @@ fn deploy(chain: &ChainSpec, state: &mut MemoryState, deployer: &Wallet) -> Engi
         .enumerate()
         .map(|(nonce, code)| {
             let (value, gas) = (U256::ZERO, 5_000_000);
-            sign(chain, deployer, nonce as u64, TxKind::Create, value, code, gas)
+            sign(
+                chain,
+                deployer,
+                nonce as u64,
+                TxKind::Create,
+                value,
+                code,
+                gas,
+            )
         })
         .collect::<EngineResult<Vec<_>>>()?;
     let env = BlockEnv {
@@ -231,7 +242,9 @@ fn deploy(chain: &ChainSpec, state: &mut MemoryState, deployer: &Wallet) -> Engi
         ExecutionMode::Validate,
     )?;
     if out.txs.iter().any(|tx| !tx.receipt.is_success()) {
-        return Err(EngineError::Evm("deploying the workload contracts failed".into()));
+        return Err(EngineError::Evm(
+            "deploying the workload contracts failed".into(),
+        ));
     }
     state.apply(&out.changes);
     Ok(Deployed {
@@ -289,10 +302,16 @@ fn fund(workload: Workload, state: &mut MemoryState, senders: &[Wallet], deploye
             Workload::Amm => derived_address("pool", i),
             _ => deployed.amm,
         };
-        set(deployed.token_a, erc20_allowance_slot(sender, pool), U256::MAX);
+        set(
+            deployed.token_a,
+            erc20_allowance_slot(sender, pool),
+            U256::MAX,
+        );
     }
     let pool_addresses: Vec<Address> = match workload {
-        Workload::Amm => (0..senders.len()).map(|i| derived_address("pool", i)).collect(),
+        Workload::Amm => (0..senders.len())
+            .map(|i| derived_address("pool", i))
+            .collect(),
         _ => vec![deployed.amm],
     };
     for pool in &pool_addresses {
@@ -333,7 +352,14 @@ fn sign(
         access_list: Default::default(),
         input,
     };
-    recover(OpTxEnvelope::Eip1559(wallet.sign_tx(tx)))
+    let tx = OpTxEnvelope::Eip1559(wallet.sign_tx(tx));
+    // The sender is known: no need to recover it from the signature.
+    let hash = tx.tx_hash();
+    Ok(RecoveredTx {
+        tx,
+        sender: wallet.address,
+        hash,
+    })
 }
 
 #[cfg(test)]

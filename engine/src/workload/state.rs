@@ -8,8 +8,11 @@ use std::collections::BTreeMap;
 /// A flat in-memory state: what the workloads and the tests execute on.
 #[derive(Clone, Debug, Default)]
 pub struct MemoryState {
+    /// Accounts by address.
     pub accounts: BTreeMap<Address, Account>,
+    /// Non-zero storage slots.
     pub storage: BTreeMap<(Address, U256), U256>,
+    /// Code by hash.
     pub code: BTreeMap<B256, Bytes>,
 }
 
@@ -80,4 +83,3 @@ impl StateProvider for MemoryState {
         Ok(self.code.get(&code_hash).cloned())
     }
 }
-

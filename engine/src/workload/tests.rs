@@ -8,18 +8,40 @@ fn workloads_succeed_and_parallel_equals_sequential() {
     for workload in Workload::ALL {
         let block = generate(workload, 40).unwrap();
         let sequential = SequentialExecutor::new(block.chain.clone())
-            .execute_block(&block.state, &block.env, block.txs.clone(), ExecutionMode::Validate)
+            .execute_block(
+                &block.state,
+                &block.env,
+                block.txs.clone(),
+                ExecutionMode::Validate,
+            )
             .unwrap();
         assert_eq!(sequential.txs.len(), 40, "{}", workload.name());
+        for tx in &block.txs {
+            assert_eq!(crate::recover(tx.tx.clone()).unwrap(), *tx);
+        }
         for tx in &sequential.txs {
-            assert!(tx.receipt.is_success(), "{}: a transaction failed", workload.name());
+            assert!(
+                tx.receipt.is_success(),
+                "{}: a transaction failed",
+                workload.name()
+            );
             assert!(tx.gas_used <= workload.gas_limit());
         }
         for threads in [1, 2, 4] {
             let parallel = ParallelExecutor::new(block.chain.clone(), threads)
-                .execute_block(&block.state, &block.env, block.txs.clone(), ExecutionMode::Validate)
+                .execute_block(
+                    &block.state,
+                    &block.env,
+                    block.txs.clone(),
+                    ExecutionMode::Validate,
+                )
                 .unwrap();
-            assert_eq!(parallel, sequential, "{} on {threads} threads", workload.name());
+            assert_eq!(
+                parallel,
+                sequential,
+                "{} on {threads} threads",
+                workload.name()
+            );
         }
     }
 }
