@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{CalldataConfig, DaError};
+use crate::{CELESTIA_LAYER_BYTE, CalldataConfig, DaError, EIGENDA_LAYER_BYTE};
 
 /// Largest preimage under a keccak commitment (`MaxInputSize` of the OP alt-DA client).
 pub const MAX_KECCAK_INPUT_SIZE: usize = 130_672;
@@ -37,6 +37,15 @@ pub struct AltDaConfig {
     /// commitments (`0x00`, computed here).
     #[serde(default)]
     pub generic_commitment: bool,
+    /// With generic commitments: the DA layer byte the server's commitments must carry
+    /// (EigenDA 0x00, Celestia 0x0c); unset, any layer is accepted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub da_layer: Option<u8>,
+    /// With generic commitments from Celestia's op-alt-da server: its namespace ID (hex,
+    /// v0), so fetched data is checked against the share commitment. Implies
+    /// `da_layer = 0x0c`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub celestia_namespace: Option<String>,
     /// Largest submission; defaults to [`MAX_KECCAK_INPUT_SIZE`] for keccak commitments
     /// (also its maximum) and [`DEFAULT_MAX_GENERIC_SUBMISSION_SIZE`] for generic ones.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -94,6 +103,8 @@ impl AltDaConfig {
         Self {
             server_url: server_url.into(),
             generic_commitment: false,
+            da_layer: None,
+            celestia_namespace: None,
             max_submission_bytes: None,
             put_timeout_secs: DEFAULT_PUT_TIMEOUT_SECS,
             get_timeout_secs: DEFAULT_GET_TIMEOUT_SECS,
@@ -120,10 +131,40 @@ impl AltDaConfig {
             self.get_timeout_secs,
             self.l1.as_ref(),
         )?;
+        self.check_layer()?;
         if !self.generic_commitment && self.max_submission_size() > MAX_KECCAK_INPUT_SIZE {
             return Err(DaError::InvalidConfig(format!(
                 "`max_submission_bytes` must not exceed {MAX_KECCAK_INPUT_SIZE} with keccak commitments"
             )));
+        }
+        Ok(())
+    }
+}
+
+impl AltDaConfig {
+    /// The layer byte generic commitments must carry, if any.
+    pub(crate) fn expected_layer(&self) -> Option<u8> {
+        self.da_layer.or(self
+            .celestia_namespace
+            .as_ref()
+            .map(|_| CELESTIA_LAYER_BYTE))
+    }
+
+    fn check_layer(&self) -> Result<(), DaError> {
+        let invalid = |why: &str| Err(DaError::InvalidConfig(why.into()));
+        if !self.generic_commitment
+            && (self.da_layer.is_some() || self.celestia_namespace.is_some())
+        {
+            return invalid("`da_layer` and `celestia_namespace` need `generic_commitment = true`");
+        }
+        if self.da_layer.is_some_and(|l| l >= 127) {
+            return invalid("`da_layer` must be below 127");
+        }
+        if let Some(namespace) = &self.celestia_namespace {
+            if self.expected_layer() != Some(CELESTIA_LAYER_BYTE) {
+                return invalid("`celestia_namespace` needs `da_layer = 12` (0x0c) or unset");
+            }
+            crate::celestia::namespace_v0("celestia_namespace", namespace)?;
         }
         Ok(())
     }
@@ -157,6 +198,8 @@ impl EigenDaConfig {
         AltDaConfig {
             server_url: self.proxy_url.clone(),
             generic_commitment: true,
+            da_layer: Some(EIGENDA_LAYER_BYTE),
+            celestia_namespace: None,
             max_submission_bytes: self.max_submission_bytes,
             put_timeout_secs: self.put_timeout_secs,
             get_timeout_secs: self.get_timeout_secs,
@@ -180,16 +223,22 @@ fn check_common(
     l1.map_or(Ok(()), CalldataConfig::validate)
 }
 
-/// Checks that `url` is an `http(s)://` URL with a host part.
+/// Checks that `url` is an `http://` URL with a host part.
+///
+/// The HTTP client is built without TLS (the workspace's `reqwest` has no TLS feature), so
+/// an `https://` URL is refused here with a clear message instead of failing every request.
 pub(crate) fn check_http_url(field: &str, url: &str) -> Result<(), DaError> {
     let lower = url.to_ascii_lowercase();
-    let rest = lower
-        .strip_prefix("http://")
-        .or_else(|| lower.strip_prefix("https://"));
-    match rest {
+    if lower.starts_with("https://") {
+        return Err(DaError::InvalidConfig(format!(
+            "`{field}`: https is not supported (no TLS in this build); use http:// to a local \
+             node or a TLS-terminating proxy, got {url:?}"
+        )));
+    }
+    match lower.strip_prefix("http://") {
         Some(host) if !host.is_empty() => Ok(()),
         _ => Err(DaError::InvalidConfig(format!(
-            "`{field}` must be an http(s) URL, got {url:?}"
+            "`{field}` must be an http:// URL, got {url:?}"
         ))),
     }
 }
@@ -209,9 +258,24 @@ mod tests {
         c.validate().unwrap();
         c.max_submission_bytes = None;
         assert_eq!(c.max_submission_size(), DEFAULT_MAX_GENERIC_SUBMISSION_SIZE);
+        c.celestia_namespace = Some("0x0102".into());
+        c.validate().unwrap();
+        assert_eq!(c.expected_layer(), Some(CELESTIA_LAYER_BYTE));
+        c.da_layer = Some(EIGENDA_LAYER_BYTE);
+        assert!(
+            c.validate().is_err(),
+            "a celestia namespace with the EigenDA layer"
+        );
+        c.celestia_namespace = None;
+        c.validate().unwrap();
+        c.da_layer = Some(200);
+        assert!(c.validate().is_err());
+        c.da_layer = None;
         c.put_timeout_secs = 0;
         assert!(c.validate().is_err());
         assert!(AltDaConfig::new("ws://da").validate().is_err());
+        let err = AltDaConfig::new("https://da").validate().unwrap_err();
+        assert!(err.to_string().contains("no TLS"), "{err}");
         let mut e = EigenDaConfig::new("http://proxy:3100");
         e.validate().unwrap();
         assert!(e.as_alt_da().generic_commitment);

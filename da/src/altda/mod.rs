@@ -8,6 +8,7 @@ mod config;
 use std::{fmt, sync::Arc, time::Duration};
 
 use alloy_primitives::{B256, Bytes, hex, keccak256};
+use celestia_types::nmt::Namespace;
 use reqwest::{StatusCode, header::CONTENT_TYPE};
 use tokio::sync::Mutex;
 use tracing::{debug, info};
@@ -47,7 +48,10 @@ const MAX_EIGENDA_CERT_VERSION: u8 = 0x02;
 /// so data counts as final once stored.
 ///
 /// Fetching re-reads the L1 transaction (a reorged-out one is [`DaError::NotCanonical`]),
-/// then `GET /get/0x<commitment>`; keccak commitments are verified. An unreachable server,
+/// then `GET /get/0x<commitment>`. Keccak commitments are verified; so are Celestia share
+/// commitments (layer 0x0c) when `celestia_namespace` is configured; other generic
+/// commitments are only checked for their layer byte (and EigenDA certificate version).
+/// An unreachable server,
 /// a timeout or a 5xx/429 answer is the retryable [`DaError::Unavailable`].
 #[derive(Clone)]
 pub struct AltDaClient {
@@ -57,6 +61,8 @@ pub struct AltDaClient {
     generic: bool,
     /// The DA layer byte generic commitments must carry, when the server is known.
     layer: Option<u8>,
+    /// Celestia namespace of an op-alt-da server, to check share commitments on fetch.
+    celestia_namespace: Option<Namespace>,
     max_size: usize,
     put_timeout: Duration,
     get_timeout: Duration,
@@ -73,6 +79,7 @@ impl fmt::Debug for AltDaClient {
             .field("server_url", &self.server_url)
             .field("generic", &self.generic)
             .field("layer", &self.layer)
+            .field("celestia_namespace", &self.celestia_namespace)
             .field("max_size", &self.max_size)
             .field("l1", &self.l1)
             .finish_non_exhaustive()
@@ -99,7 +106,12 @@ impl AltDaClient {
             http: http::client(CONNECT_TIMEOUT)?,
             server_url: config.server_url.trim_end_matches('/').to_owned(),
             generic: config.generic_commitment,
-            layer: None,
+            layer: config.expected_layer(),
+            celestia_namespace: config
+                .celestia_namespace
+                .as_deref()
+                .map(|ns| crate::celestia::namespace_v0("celestia_namespace", ns))
+                .transpose()?,
             max_size: config.max_submission_size(),
             put_timeout: Duration::from_secs(config.put_timeout_secs),
             get_timeout: Duration::from_secs(config.get_timeout_secs),
@@ -114,7 +126,6 @@ impl AltDaClient {
         config.validate()?;
         let mut client = Self::connect(&config.as_alt_da())?;
         client.kind = Self::EIGENDA_KIND;
-        client.layer = Some(EIGENDA_LAYER_BYTE);
         Ok(client)
     }
 
@@ -235,8 +246,43 @@ impl AltDaClient {
                     payload.len()
                 ))),
             },
+            Some(CELESTIA_LAYER_BYTE) if !matches!(payload.len(), 40 | 48) => {
+                Err(DaError::Backend(format!(
+                    "{}: a Celestia commitment is height ++ commitment (++ offsets), 40 or 48 bytes, not {}",
+                    self.kind,
+                    payload.len()
+                )))
+            }
             _ => Ok(()),
         }
+    }
+
+    /// Checks data fetched under a generic commitment, where the layer allows it: a
+    /// Celestia share commitment when the namespace is configured.
+    fn verify_generic(
+        &self,
+        height: u64,
+        commitment: &AltDaCommitment,
+        data: &[u8],
+    ) -> Result<(), DaError> {
+        let (Some(namespace), AltDaCommitment::Generic { layer, payload }) =
+            (self.celestia_namespace, commitment)
+        else {
+            return Ok(());
+        };
+        if *layer != CELESTIA_LAYER_BYTE || payload.len() < 40 {
+            return Ok(());
+        }
+        let expected = B256::from_slice(&payload[8..40]);
+        let actual = crate::celestia::share_commitment(namespace, data)?;
+        if actual != expected {
+            return Err(DaError::Corrupted {
+                height,
+                expected,
+                actual,
+            });
+        }
+        Ok(())
     }
 
     async fn fetch_data(&self, reference: &DaReference) -> Result<Bytes, DaError> {
@@ -249,6 +295,7 @@ impl AltDaClient {
             self.check_on_l1(reference, &parsed.commitment, tx).await?;
         }
         let data = self.get(reference.height, &parsed.commitment).await?;
+        self.verify_generic(reference.height, &parsed.commitment, &data)?;
         if let AltDaCommitment::Keccak(expected) = parsed.commitment {
             let actual = keccak256(&data);
             if actual != expected {

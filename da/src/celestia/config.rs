@@ -113,17 +113,7 @@ impl CelestiaConfig {
 
     /// The namespace ID (hex, `0x` optional, 1..=10 bytes), left-padded to 10 bytes.
     pub fn namespace_id(&self) -> Result<[u8; NAMESPACE_ID_LEN], DaError> {
-        let bytes = hex::decode(&self.namespace)
-            .map_err(|e| DaError::InvalidConfig(format!("celestia `namespace` is not hex: {e}")))?;
-        if bytes.is_empty() || bytes.len() > NAMESPACE_ID_LEN {
-            return Err(DaError::InvalidConfig(format!(
-                "celestia `namespace` must be 1..={NAMESPACE_ID_LEN} bytes, got {}",
-                bytes.len()
-            )));
-        }
-        let mut id = [0u8; NAMESPACE_ID_LEN];
-        id[NAMESPACE_ID_LEN - bytes.len()..].copy_from_slice(&bytes);
-        Ok(id)
+        namespace_id("namespace", &self.namespace)
     }
 
     /// Reads the auth token file (surrounding whitespace ignored). Errors never contain the
@@ -147,6 +137,21 @@ impl CelestiaConfig {
         }
         Ok(Some(token.to_owned()))
     }
+}
+
+/// Parses a v0 namespace ID (hex, `0x` optional, 1..=10 bytes), left-padded to 10 bytes.
+pub(crate) fn namespace_id(field: &str, text: &str) -> Result<[u8; NAMESPACE_ID_LEN], DaError> {
+    let bytes = hex::decode(text)
+        .map_err(|e| DaError::InvalidConfig(format!("celestia `{field}` is not hex: {e}")))?;
+    if bytes.is_empty() || bytes.len() > NAMESPACE_ID_LEN {
+        return Err(DaError::InvalidConfig(format!(
+            "celestia `{field}` must be 1..={NAMESPACE_ID_LEN} bytes, got {}",
+            bytes.len()
+        )));
+    }
+    let mut id = [0u8; NAMESPACE_ID_LEN];
+    id[NAMESPACE_ID_LEN - bytes.len()..].copy_from_slice(&bytes);
+    Ok(id)
 }
 
 #[cfg(test)]

@@ -70,8 +70,7 @@ impl CelestiaDa {
     /// the first call.
     pub fn connect(config: &CelestiaConfig) -> Result<Self, DaError> {
         config.validate()?;
-        let namespace = Namespace::new_v0(&config.namespace_id()?)
-            .map_err(|e| DaError::InvalidConfig(format!("celestia namespace: {e}")))?;
+        let namespace = namespace_v0("namespace", &config.namespace)?;
         let token = config.load_auth_token()?;
         let rpc = NodeRpc::new(&config.url, token, Duration::from_secs(config.timeout_secs))?;
         Ok(Self {
@@ -229,6 +228,19 @@ fn tx_config(config: &CelestiaConfig) -> serde_json::Value {
         tx.insert("max_gas_price".into(), json!(max.0));
     }
     tx.into()
+}
+
+/// The v0 namespace of a hex namespace ID (see [`CelestiaConfig::namespace`]).
+pub(crate) fn namespace_v0(field: &str, text: &str) -> Result<Namespace, DaError> {
+    Namespace::new_v0(&config::namespace_id(field, text)?)
+        .map_err(|e| DaError::InvalidConfig(format!("celestia `{field}`: {e}")))
+}
+
+/// The share commitment of `data` as a share-version-0 blob in `namespace`.
+pub(crate) fn share_commitment(namespace: Namespace, data: &[u8]) -> Result<B256, DaError> {
+    Commitment::from_blob(namespace, data, 0, None)
+        .map(|c| B256::from(*c.hash()))
+        .map_err(|e| DaError::Backend(format!("computing the share commitment: {e}")))
 }
 
 /// `0x01 0x0c ++ height u64 LE ++ share commitment`.

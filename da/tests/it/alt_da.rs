@@ -101,6 +101,41 @@ async fn generic_round_trip_takes_the_servers_raw_commitment() {
 }
 
 #[tokio::test]
+async fn celestia_share_commitments_are_verified_with_the_namespace() {
+    let namespace = celestia_types::nmt::Namespace::new_v0(&[0x41, 0x6c, 0x74]).unwrap();
+    let server = AltDaServer::start(Flavor::Celestia { namespace }).await;
+    let client = |ns: &str| {
+        let mut config = AltDaConfig::new(server.url());
+        config.generic_commitment = true;
+        config.celestia_namespace = Some(ns.into());
+        AltDaClient::connect(&config).unwrap()
+    };
+    let da = client("0x416c74");
+    let data = frames(7, 2000);
+    let reference = da.submit(data.clone()).await.unwrap();
+    assert_eq!(reference.commitment.len(), 1 + 2 + 8 + 32);
+    assert_eq!(reference.commitment[..3], [0x01, 0x01, 0x0c]);
+    assert_eq!(da.fetch(&reference).await.unwrap(), data);
+
+    server.set_fault(Fault::WrongData);
+    let err = da.fetch(&reference).await.unwrap_err();
+    assert!(matches!(err, DaError::Corrupted { .. }), "{err}");
+    server.set_fault(Fault::None);
+    let other_namespace = client("0x416c75");
+    let err = other_namespace.fetch(&reference).await.unwrap_err();
+    assert!(matches!(err, DaError::Corrupted { .. }), "{err}");
+    // Without the namespace the commitment cannot be checked, and wrong data passes.
+    server.set_fault(Fault::WrongData);
+    let unchecked = generic_client(server.url());
+    assert_ne!(unchecked.fetch(&reference).await.unwrap(), data);
+    // A Celestia commitment of the wrong length is refused.
+    server.set_fault(Fault::PutReturns(vec![0x01, 0x0c, 1, 2, 3]));
+    let err = da.submit(frames(8, 10)).await.unwrap_err();
+    assert!(matches!(err, DaError::Backend(_)), "{err}");
+    server.assert_no_violations();
+}
+
+#[tokio::test]
 async fn eigenda_proxy_round_trip_checks_the_certificate() {
     let server = AltDaServer::start(EIGENDA).await;
     let da = eigenda_client(server.url());

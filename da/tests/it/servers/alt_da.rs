@@ -18,6 +18,8 @@ use axum::{
     routing::{get, post},
 };
 
+use celestia_types::{Commitment, nmt::Namespace};
+
 use super::Loopback;
 
 /// How the server computes commitments.
@@ -27,6 +29,9 @@ pub(crate) enum Flavor {
     Keccak,
     /// Generic commitments on `POST /put`: `0x01 ++ layer ++ cert_version ++ cert`.
     Generic { layer: u8, cert_version: u8 },
+    /// Celestia's op-alt-da server: `0x01 0x0c ++ height u64 LE ++ share commitment` of the
+    /// data as a v0 blob in `namespace`.
+    Celestia { namespace: Namespace },
 }
 
 /// Misbehaviours to test the client against.
@@ -158,25 +163,33 @@ async fn put_generic(
         return response;
     }
     let mut inner = state.lock().unwrap();
-    let Flavor::Generic {
-        layer,
-        cert_version,
-    } = inner.flavor
-    else {
-        inner
-            .violations
-            .push("POST /put on a keccak-only server".into());
-        return (StatusCode::BAD_REQUEST, "keccak commitments only").into_response();
-    };
     if body.is_empty() {
         inner.violations.push("POST /put with an empty body".into());
         return StatusCode::BAD_REQUEST.into_response();
     }
     inner.puts += 1;
-    // A deterministic stand-in for a certificate: distinct per dispersal, as real ones are.
-    let mut cert = keccak256(&body).to_vec();
-    cert.extend_from_slice(&inner.puts.to_be_bytes());
-    let commitment = [&[0x01, layer, cert_version][..], &cert].concat();
+    let commitment = match inner.flavor {
+        Flavor::Keccak => {
+            inner
+                .violations
+                .push("POST /put on a keccak-only server".into());
+            return (StatusCode::BAD_REQUEST, "keccak commitments only").into_response();
+        }
+        Flavor::Generic {
+            layer,
+            cert_version,
+        } => {
+            // A stand-in for a certificate: distinct per dispersal, as real ones are.
+            let mut cert = keccak256(&body).to_vec();
+            cert.extend_from_slice(&inner.puts.to_be_bytes());
+            [&[0x01, layer, cert_version][..], &cert].concat()
+        }
+        Flavor::Celestia { namespace } => {
+            let share = Commitment::from_blob(namespace, &body, 0, None).unwrap();
+            let height = 1000 + inner.puts;
+            [&[0x01, 0x0c][..], &height.to_le_bytes(), share.hash()].concat()
+        }
+    };
     inner.store.insert(commitment.clone(), body.to_vec());
     if let Fault::PutReturns(bytes) = &inner.fault {
         return octets(bytes.clone());
