@@ -51,8 +51,9 @@ const MAX_EIGENDA_CERT_VERSION: u8 = 0x02;
 /// then `GET /get/0x<commitment>`. Keccak commitments are verified; so are Celestia share
 /// commitments (layer 0x0c) when `celestia_namespace` is configured; other generic
 /// commitments are only checked for their layer byte (and EigenDA certificate version).
-/// An unreachable server,
-/// a timeout or a 5xx/429 answer is the retryable [`DaError::Unavailable`].
+/// An unreachable server, a timeout or a 5xx/429 answer is the retryable
+/// [`DaError::Unavailable`]; answers are size-bounded (commitments must fit in an L1
+/// transaction, data in the submission limit).
 #[derive(Clone)]
 pub struct AltDaClient {
     kind: &'static str,
