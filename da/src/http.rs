@@ -53,12 +53,17 @@ pub(crate) fn is_transient(status: StatusCode) -> bool {
 
 /// The error for a non-success `status`: retryable for 5xx, 408 and 429, else
 /// [`DaError::Backend`]. Quotes the start of the body.
-pub(crate) async fn status_error(what: &str, response: Response) -> DaError {
+pub(crate) async fn status_error(what: &str, mut response: Response) -> DaError {
     let status = response.status();
-    let body = read_limited(what, response, ERROR_BODY_QUOTE * 4)
-        .await
-        .map(|b| String::from_utf8_lossy(&b[..b.len().min(ERROR_BODY_QUOTE)]).into_owned())
-        .unwrap_or_default();
+    let mut quote = Vec::new();
+    while quote.len() < ERROR_BODY_QUOTE {
+        match response.chunk().await {
+            Ok(Some(chunk)) => quote.extend_from_slice(&chunk),
+            _ => break,
+        }
+    }
+    quote.truncate(ERROR_BODY_QUOTE);
+    let body = String::from_utf8_lossy(&quote);
     let message = format!("{what}: HTTP {status}: {}", body.trim());
     if is_transient(status) {
         DaError::Unavailable(message)

@@ -194,6 +194,7 @@ async fn unreachable_or_failing_servers_are_retryable() {
     server.set_fault(Fault::Status(400));
     let err = da.submit(frames(2, 10)).await.unwrap_err();
     assert!(matches!(err, DaError::Backend(_)), "{err}");
+    assert!(err.to_string().contains("400"), "{err}");
 
     server.set_fault(Fault::None);
     server.server.stop().await;
