@@ -2,13 +2,13 @@
 
 use std::{path::PathBuf, sync::Arc};
 
-use alloy_primitives::{Address, hex};
+use alloy_primitives::Address;
 use serde::{Deserialize, Serialize};
 
-use crate::{CalldataConfig, DaClient, DaError, EthereumCalldataDa, LocalDa};
-
-/// Length of a celestia v0 namespace's user-supplied ID suffix.
-const CELESTIA_NAMESPACE_ID_LEN: usize = 10;
+use crate::{
+    AltDaClient, AltDaConfig, CalldataConfig, CelestiaConfig, CelestiaDa, DaClient, DaError,
+    EigenDaConfig, EthereumCalldataDa, LocalDa,
+};
 
 /// Which DA backend to use, tagged by `kind` in TOML.
 ///
@@ -19,8 +19,8 @@ const CELESTIA_NAMESPACE_ID_LEN: usize = 10;
 /// namespace = "0x000000000000416c74"
 /// ```
 ///
-/// `local` and `ethereum-calldata` have implementations; the other kinds parse and validate
-/// their fields and [`DaConfig::build`] reports them as [`DaError::Unsupported`].
+/// `ethereum-blobs` parses and validates its fields, and [`DaConfig::build`] reports it as
+/// [`DaError::Unsupported`]; the other kinds have implementations.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum DaConfig {
@@ -44,30 +44,14 @@ pub enum DaConfig {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         inbox: Option<Address>,
     },
-    /// An OP alt-DA server (`/put`, `/get`); commitments are posted to L1.
-    AltDa {
-        /// DA server base URL.
-        server_url: String,
-        /// Use generic commitments (`0x01`) instead of keccak commitments (`0x00`).
-        #[serde(default)]
-        generic_commitment: bool,
-    },
-    /// A celestia node over JSON-RPC.
-    Celestia {
-        /// Celestia node JSON-RPC URL.
-        url: String,
-        /// Hex namespace ID (up to 10 bytes, v0 namespace).
-        namespace: String,
-        /// File holding the node's JWT auth token.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        auth_token_file: Option<PathBuf>,
-    },
-    /// An EigenDA proxy.
+    /// An OP alt-DA server (`/put`, `/get`), commitments optionally posted to L1
+    /// ([`AltDaClient`]); see [`AltDaConfig`] for the fields.
+    AltDa(AltDaConfig),
+    /// A celestia-node over JSON-RPC ([`CelestiaDa`]); see [`CelestiaConfig`].
+    Celestia(CelestiaConfig),
+    /// An eigenda-proxy ([`AltDaClient::eigenda`]); see [`EigenDaConfig`].
     #[serde(rename = "eigenda")]
-    EigenDa {
-        /// eigenda-proxy base URL.
-        proxy_url: String,
-    },
+    EigenDa(EigenDaConfig),
 }
 
 impl Default for DaConfig {
@@ -83,9 +67,9 @@ impl DaConfig {
             Self::Local { .. } => "local",
             Self::EthereumCalldata(_) => "ethereum-calldata",
             Self::EthereumBlobs { .. } => "ethereum-blobs",
-            Self::AltDa { .. } => "alt-da",
-            Self::Celestia { .. } => "celestia",
-            Self::EigenDa { .. } => "eigenda",
+            Self::AltDa(_) => "alt-da",
+            Self::Celestia(_) => "celestia",
+            Self::EigenDa(_) => "eigenda",
         }
     }
 
@@ -104,12 +88,9 @@ impl DaConfig {
                     .as_deref()
                     .map_or(Ok(()), |u| check_url("l1_beacon_url", u))
             }
-            Self::AltDa { server_url, .. } => check_url("server_url", server_url),
-            Self::Celestia { url, namespace, .. } => {
-                check_url("url", url)?;
-                celestia_namespace_id(namespace).map(drop)
-            }
-            Self::EigenDa { proxy_url } => check_url("proxy_url", proxy_url),
+            Self::AltDa(alt_da) => alt_da.validate(),
+            Self::Celestia(celestia) => celestia.validate(),
+            Self::EigenDa(eigen_da) => eigen_da.validate(),
         }
     }
 
@@ -136,6 +117,9 @@ impl DaConfig {
             Self::EthereumCalldata(calldata) => {
                 Ok(Arc::new(EthereumCalldataDa::connect(calldata)?))
             }
+            Self::AltDa(alt_da) => Ok(Arc::new(AltDaClient::connect(alt_da)?)),
+            Self::EigenDa(eigen_da) => Ok(Arc::new(AltDaClient::eigenda(eigen_da)?)),
+            Self::Celestia(celestia) => Ok(Arc::new(CelestiaDa::connect(celestia)?)),
             other => Err(DaError::Unsupported(format!(
                 "the {} backend is not implemented yet",
                 other.kind()
@@ -153,21 +137,6 @@ fn check_url(field: &str, url: &str) -> Result<(), DaError> {
             "`{field}` must be an http(s) or ws(s) URL, got {url:?}"
         ))),
     }
-}
-
-/// Parses a celestia v0 namespace ID (hex, `0x` optional, 1..=10 bytes), left-padded.
-fn celestia_namespace_id(namespace: &str) -> Result<[u8; CELESTIA_NAMESPACE_ID_LEN], DaError> {
-    let bytes = hex::decode(namespace)
-        .map_err(|e| DaError::InvalidConfig(format!("celestia `namespace` is not hex: {e}")))?;
-    if bytes.is_empty() || bytes.len() > CELESTIA_NAMESPACE_ID_LEN {
-        return Err(DaError::InvalidConfig(format!(
-            "celestia `namespace` must be 1..={CELESTIA_NAMESPACE_ID_LEN} bytes, got {}",
-            bytes.len()
-        )));
-    }
-    let mut id = [0u8; CELESTIA_NAMESPACE_ID_LEN];
-    id[CELESTIA_NAMESPACE_ID_LEN - bytes.len()..].copy_from_slice(&bytes);
-    Ok(id)
 }
 
 #[cfg(test)]
@@ -236,19 +205,13 @@ mod tests {
 
     #[test]
     fn validation_catches_bad_values() {
-        let bad_url = DaConfig::EigenDa {
-            proxy_url: "proxy:3100".into(),
-        };
+        let bad_url = DaConfig::EigenDa(EigenDaConfig::new("proxy:3100"));
         assert!(matches!(bad_url.validate(), Err(DaError::InvalidConfig(_))));
-        let ns = |namespace: &str| DaConfig::Celestia {
-            url: "http://c".into(),
-            namespace: namespace.into(),
-            auth_token_file: None,
-        };
+        let ns = |namespace: &str| DaConfig::Celestia(CelestiaConfig::new("http://c", namespace));
         assert!(ns("zz").validate().is_err());
         assert!(ns("").validate().is_err());
         assert!(ns("0x0102030405060708090a0b").validate().is_err());
-        assert_eq!(celestia_namespace_id("0x0102").unwrap()[8..], [1, 2]);
+        ns("0x0102").validate().unwrap();
     }
 
     #[test]
@@ -269,13 +232,59 @@ mod tests {
             Err(DaError::InvalidConfig(_))
         ));
 
-        let eigen = DaConfig::EigenDa {
-            proxy_url: "http://proxy:3100".into(),
+        let blobs = DaConfig::EthereumBlobs {
+            l1_rpc_url: "http://l1:8545".into(),
+            l1_beacon_url: None,
+            inbox: None,
         };
-        match eigen.build(None) {
+        match blobs.build(None) {
             Err(DaError::Unsupported(msg)) => assert!(msg.contains("not implemented yet")),
             other => panic!("expected Unsupported, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn http_backends_parse_their_options_and_build() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = dir.path().join("batcher.key");
+        std::fs::write(
+            &key,
+            "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80\n",
+        )
+        .unwrap();
+        let alt_da = parse(&format!(
+            "[da]\nkind = \"alt-da\"\nserver_url = \"http://da:3100\"\nput_timeout_secs = 30\n\
+             [da.l1]\nl1_rpc_url = \"http://l1:8545\"\nl2_chain_id = 10\nbatcher_key_file = {key:?}"
+        ))
+        .unwrap();
+        let DaConfig::AltDa(c) = &alt_da else {
+            panic!("wrong kind: {alt_da:?}")
+        };
+        assert_eq!(c.put_timeout_secs, 30);
+        assert_eq!(c.l1.as_ref().unwrap().l2_chain_id, Some(10));
+        let da = alt_da.build(None).unwrap();
+        assert_eq!(da.kind(), "alt-da");
+        assert!(!format!("{da:?}").contains("ac0974bec"), "{da:?}");
+        assert!(
+            parse("[da]\nkind = \"alt-da\"\nserver_url = \"http://d\"\n[da.l1]\nbogus = 1")
+                .is_err()
+        );
+
+        let eigen = parse("[da]\nkind = \"eigenda\"\nproxy_url = \"http://proxy:3100\"").unwrap();
+        assert_eq!(eigen.build(None).unwrap().kind(), "eigenda");
+
+        let celestia = parse(
+            "[da]\nkind = \"celestia\"\nurl = \"http://c:26658\"\nnamespace = \"0x01\"\n\
+             gas_price = 0.004\nmax_gas_price = 0.1",
+        )
+        .unwrap();
+        let DaConfig::Celestia(c) = &celestia else {
+            panic!("wrong kind: {celestia:?}")
+        };
+        assert_eq!(c.gas_price, Some(crate::GasPrice(0.004)));
+        assert_eq!(celestia.build(None).unwrap().kind(), "celestia");
+        let text = toml::to_string(&celestia).unwrap();
+        assert_eq!(toml::from_str::<DaConfig>(&text).unwrap(), celestia);
     }
 
     #[test]

@@ -3,8 +3,10 @@
 //! This crate defines the small, backend-agnostic [`DaClient`] trait the batcher and the
 //! derivation side use to publish and retrieve opaque byte payloads, the [`DaReference`]
 //! returned for every submission, the [`DaConfig`] that selects a backend from TOML at
-//! run time, [`LocalDa`], the embedded redb-backed default backend, and
-//! [`EthereumCalldataDa`], which sends each submission as calldata to the L1 batch inbox.
+//! run time, [`LocalDa`], the embedded redb-backed default backend,
+//! [`EthereumCalldataDa`], which sends each submission as calldata to the L1 batch inbox,
+//! [`AltDaClient`], a client of an OP alt-DA server or an eigenda-proxy that may post each
+//! commitment to L1, and [`CelestiaDa`], blobs through a celestia-node.
 //!
 //! DA backends know nothing about batches, channels or frames: they move bytes.
 //!
@@ -27,17 +29,30 @@
 
 #![warn(missing_docs)]
 
+mod altda;
 mod calldata;
+mod celestia;
 mod client;
 mod config;
 mod error;
+mod http;
 mod local;
 mod reference;
 
+pub use altda::{
+    AltDaClient, AltDaCommitment, AltDaConfig, CELESTIA_LAYER_BYTE, DEFAULT_GET_TIMEOUT_SECS,
+    DEFAULT_MAX_GENERIC_SUBMISSION_SIZE, DEFAULT_PUT_TIMEOUT_SECS, EIGENDA_LAYER_BYTE,
+    EigenDaConfig, GENERIC_COMMITMENT_TYPE, KECCAK_COMMITMENT_TYPE, MAX_KECCAK_INPUT_SIZE,
+    TX_DATA_VERSION_1,
+};
 pub use calldata::{
     CalldataConfig, DEFAULT_CONFIRMATIONS, DEFAULT_MAX_FEE_PER_GAS_CAP_GWEI,
     DEFAULT_MAX_PRIORITY_FEE_CAP_GWEI, DEFAULT_RECEIPT_TIMEOUT_SECS, DEFAULT_RESUBMIT_AFTER_SECS,
     EthereumCalldataDa, MAX_CALLDATA_SUBMISSION_SIZE, batch_inbox_address,
+};
+pub use celestia::{
+    CelestiaConfig, CelestiaDa, DEFAULT_CELESTIA_MAX_BLOB_SIZE, DEFAULT_CELESTIA_TIMEOUT_SECS,
+    GasPrice,
 };
 pub use client::{DaClient, DaFuture};
 pub use config::DaConfig;
