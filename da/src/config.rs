@@ -2,10 +2,12 @@
 
 use std::{path::PathBuf, sync::Arc};
 
-use alloy_primitives::{Address, hex};
+use alloy_primitives::hex;
 use serde::{Deserialize, Serialize};
 
-use crate::{CalldataConfig, DaClient, DaError, EthereumCalldataDa, LocalDa};
+use crate::{
+    BlobsConfig, CalldataConfig, DaClient, DaError, EthereumBlobsDa, EthereumCalldataDa, LocalDa,
+};
 
 /// Length of a celestia v0 namespace's user-supplied ID suffix.
 const CELESTIA_NAMESPACE_ID_LEN: usize = 10;
@@ -19,8 +21,8 @@ const CELESTIA_NAMESPACE_ID_LEN: usize = 10;
 /// namespace = "0x000000000000416c74"
 /// ```
 ///
-/// `local` and `ethereum-calldata` have implementations; the other kinds parse and validate
-/// their fields and [`DaConfig::build`] reports them as [`DaError::Unsupported`].
+/// `local`, `ethereum-calldata` and `ethereum-blobs` have implementations; the other kinds
+/// parse and validate their fields and [`DaConfig::build`] reports them as [`DaError::Unsupported`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum DaConfig {
@@ -33,17 +35,9 @@ pub enum DaConfig {
     /// Frames in L1 calldata sent to the batch inbox ([`EthereumCalldataDa`]); see
     /// [`CalldataConfig`] for the fields.
     EthereumCalldata(CalldataConfig),
-    /// Frames in EIP-4844 blobs sent to the batch inbox.
-    EthereumBlobs {
-        /// L1 execution JSON-RPC URL.
-        l1_rpc_url: String,
-        /// L1 beacon API URL used to read blobs back.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        l1_beacon_url: Option<String>,
-        /// Batch inbox; defaults to the `0x00 ++ keccak256(chainId)[:19]` convention.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        inbox: Option<Address>,
-    },
+    /// Frames in EIP-4844 blobs sent to the batch inbox ([`EthereumBlobsDa`]); see
+    /// [`BlobsConfig`] for the fields.
+    EthereumBlobs(BlobsConfig),
     /// An OP alt-DA server (`/put`, `/get`); commitments are posted to L1.
     AltDa {
         /// DA server base URL.
@@ -82,7 +76,7 @@ impl DaConfig {
         match self {
             Self::Local { .. } => "local",
             Self::EthereumCalldata(_) => "ethereum-calldata",
-            Self::EthereumBlobs { .. } => "ethereum-blobs",
+            Self::EthereumBlobs(_) => "ethereum-blobs",
             Self::AltDa { .. } => "alt-da",
             Self::Celestia { .. } => "celestia",
             Self::EigenDa { .. } => "eigenda",
@@ -94,16 +88,7 @@ impl DaConfig {
         match self {
             Self::Local { .. } => Ok(()),
             Self::EthereumCalldata(calldata) => calldata.validate(),
-            Self::EthereumBlobs {
-                l1_rpc_url,
-                l1_beacon_url,
-                ..
-            } => {
-                check_url("l1_rpc_url", l1_rpc_url)?;
-                l1_beacon_url
-                    .as_deref()
-                    .map_or(Ok(()), |u| check_url("l1_beacon_url", u))
-            }
+            Self::EthereumBlobs(blobs) => blobs.validate(),
             Self::AltDa { server_url, .. } => check_url("server_url", server_url),
             Self::Celestia { url, namespace, .. } => {
                 check_url("url", url)?;
@@ -136,6 +121,7 @@ impl DaConfig {
             Self::EthereumCalldata(calldata) => {
                 Ok(Arc::new(EthereumCalldataDa::connect(calldata)?))
             }
+            Self::EthereumBlobs(blobs) => Ok(Arc::new(EthereumBlobsDa::connect(blobs)?)),
             other => Err(DaError::Unsupported(format!(
                 "the {} backend is not implemented yet",
                 other.kind()
@@ -203,7 +189,7 @@ mod tests {
             ),
             (
                 "ethereum-blobs",
-                "l1_rpc_url = \"http://l1:8545\"\nl1_beacon_url = \"http://cl:5052\"",
+                "l1_rpc_url = \"http://l1:8545\"\nl2_chain_id = 1\nbatcher_key_env = \"K\"\nsidecar = \"eip4844\"",
             ),
             (
                 "alt-da",

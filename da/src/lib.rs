@@ -4,7 +4,8 @@
 //! derivation side use to publish and retrieve opaque byte payloads, the [`DaReference`]
 //! returned for every submission, the [`DaConfig`] that selects a backend from TOML at
 //! run time, [`LocalDa`], the embedded redb-backed default backend, and
-//! [`EthereumCalldataDa`], which sends each submission as calldata to the L1 batch inbox.
+//! [`EthereumCalldataDa`], which sends each submission as calldata to the L1 batch inbox,
+//! and [`EthereumBlobsDa`], which sends it in EIP-4844 blobs.
 //!
 //! DA backends know nothing about batches, channels or frames: they move bytes.
 //!
@@ -27,6 +28,7 @@
 
 #![warn(missing_docs)]
 
+mod blobs;
 mod calldata;
 mod client;
 mod config;
@@ -34,6 +36,11 @@ mod error;
 mod local;
 mod reference;
 
+pub use blobs::{
+    BLOB_ENCODING_VERSION, BLOB_SIZE, BLOB_TX_COMMITMENT_VERSION, BlobsConfig,
+    DEFAULT_MAX_FEE_PER_BLOB_GAS_CAP_GWEI, EthereumBlobsDa, MAX_BLOB_DATA_SIZE,
+    MAX_BLOB_FRAME_SIZE, MAX_BLOBS_PER_TX, SidecarFormat, decode_blob, encode_blob,
+};
 pub use calldata::{
     CalldataConfig, DEFAULT_CONFIRMATIONS, DEFAULT_MAX_FEE_PER_GAS_CAP_GWEI,
     DEFAULT_MAX_PRIORITY_FEE_CAP_GWEI, DEFAULT_RECEIPT_TIMEOUT_SECS, DEFAULT_RESUBMIT_AFTER_SECS,
