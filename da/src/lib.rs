@@ -38,8 +38,9 @@ mod reference;
 
 pub use blobs::{
     BLOB_ENCODING_VERSION, BLOB_SIZE, BLOB_TX_COMMITMENT_VERSION, BlobsConfig,
-    DEFAULT_MAX_FEE_PER_BLOB_GAS_CAP_GWEI, EthereumBlobsDa, MAX_BLOB_DATA_SIZE,
-    MAX_BLOB_FRAME_SIZE, MAX_BLOBS_PER_TX, SidecarFormat, decode_blob, encode_blob,
+    DEFAULT_L1_SLOT_SECONDS, DEFAULT_MAX_FEE_PER_BLOB_GAS_CAP_GWEI, EthereumBlobsDa,
+    MAX_BLOB_DATA_SIZE, MAX_BLOB_FRAME_SIZE, MAX_BLOBS_PER_TX, SidecarFormat, decode_blob,
+    encode_blob,
 };
 pub use calldata::{
     CalldataConfig, DEFAULT_CONFIRMATIONS, DEFAULT_MAX_FEE_PER_GAS_CAP_GWEI,

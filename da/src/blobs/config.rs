@@ -13,6 +13,8 @@ use crate::{
 
 /// Default cap on `maxFeePerBlobGas`, in gwei.
 pub const DEFAULT_MAX_FEE_PER_BLOB_GAS_CAP_GWEI: u64 = 100;
+/// Default L1 slot length, in seconds (Ethereum mainnet and its testnets).
+pub const DEFAULT_L1_SLOT_SECONDS: u64 = 12;
 /// Most blobs one transaction may carry (EIP-7594's per-transaction limit).
 pub const MAX_BLOBS_PER_TX: usize = 6;
 
@@ -35,6 +37,7 @@ pub enum SidecarFormat {
 /// l1_rpc_url = "http://127.0.0.1:8545"
 /// l2_chain_id = 4242            # or `inbox = "0x00..."`
 /// batcher_key_env = "ALTIUS_BATCHER_KEY"
+/// l1_beacon_url = "http://127.0.0.1:5052"   # where blobs are read back from
 /// max_fee_per_blob_gas_cap_gwei = 100
 /// sidecar = "eip7594"           # "eip4844" before Osaka
 /// ```
@@ -44,13 +47,16 @@ pub enum SidecarFormat {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BlobsConfig {
-    /// L1 execution JSON-RPC HTTP(S) URL; blobs are also read back through it
-    /// (`anvil_getBlobsByTransactionHash`).
+    /// L1 execution JSON-RPC HTTP(S) URL. Without `l1_beacon_url` blobs are read back
+    /// through it with `anvil_getBlobsByTransactionHash` (anvil keeps blobs; other
+    /// execution clients do not serve them).
     pub l1_rpc_url: String,
-    /// L1 beacon API URL. Reading blobs from a beacon node is not implemented yet: setting
-    /// it is a configuration error, so that nobody relies on it silently.
+    /// L1 beacon API URL to read blobs back from (`GET /eth/v1/beacon/blobs/{slot}`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub l1_beacon_url: Option<String>,
+    /// L1 slot length in seconds, to find an L1 block's beacon slot (default 12).
+    #[serde(default = "default_slot_seconds")]
+    pub l1_slot_seconds: u64,
     /// Batch inbox; defaults to [`crate::batch_inbox_address`] of `l2_chain_id`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inbox: Option<Address>,
@@ -103,6 +109,9 @@ const fn default_priority_cap() -> u64 {
 const fn default_blob_cap() -> u64 {
     DEFAULT_MAX_FEE_PER_BLOB_GAS_CAP_GWEI
 }
+const fn default_slot_seconds() -> u64 {
+    DEFAULT_L1_SLOT_SECONDS
+}
 const fn default_max_blobs() -> usize {
     MAX_BLOBS_PER_TX
 }
@@ -119,6 +128,7 @@ impl BlobsConfig {
         Self {
             l1_rpc_url: l1_rpc_url.into(),
             l1_beacon_url: None,
+            l1_slot_seconds: DEFAULT_L1_SLOT_SECONDS,
             inbox: None,
             l2_chain_id: None,
             batcher_key_file: None,
@@ -153,16 +163,21 @@ impl BlobsConfig {
     /// Checks field values without touching the network, disk or environment.
     pub fn validate(&self) -> Result<(), DaError> {
         self.transaction_config().validate()?;
-        if self.l1_beacon_url.is_some() {
-            return Err(DaError::InvalidConfig(
-                "`l1_beacon_url`: reading blobs from a beacon API is not implemented yet; blobs \
-                 are read through `l1_rpc_url` (anvil_getBlobsByTransactionHash)"
-                    .into(),
-            ));
+        if let Some(url) = &self.l1_beacon_url {
+            let lower = url.to_ascii_lowercase();
+            let host = lower
+                .strip_prefix("http://")
+                .or_else(|| lower.strip_prefix("https://"));
+            if host.is_none_or(str::is_empty) {
+                return Err(DaError::InvalidConfig(format!(
+                    "`l1_beacon_url` must be an http(s) URL, got {url:?}"
+                )));
+            }
         }
-        if self.max_fee_per_blob_gas_cap_gwei == 0 {
+        if self.max_fee_per_blob_gas_cap_gwei == 0 || self.l1_slot_seconds == 0 {
             return Err(DaError::InvalidConfig(
-                "`max_fee_per_blob_gas_cap_gwei` must be greater than 0".into(),
+                "`max_fee_per_blob_gas_cap_gwei` and `l1_slot_seconds` must be greater than 0"
+                    .into(),
             ));
         }
         if !(1..=MAX_BLOBS_PER_TX).contains(&self.max_blobs_per_tx) {
@@ -219,7 +234,12 @@ mod tests {
         assert!(c.validate().is_err());
         let mut c = config();
         c.l1_beacon_url = Some("http://cl:5052".into());
+        c.validate().unwrap();
+        c.l1_beacon_url = Some("cl:5052".into());
         assert!(matches!(c.validate(), Err(DaError::InvalidConfig(_))));
+        let mut c = config();
+        c.l1_slot_seconds = 0;
+        assert!(c.validate().is_err());
         let mut c = config();
         c.l2_chain_id = None;
         assert!(c.validate().is_err(), "shared checks apply");

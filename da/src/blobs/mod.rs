@@ -5,6 +5,7 @@
 //! Sending (nonce, fees with caps, replacement of stuck transactions, confirmations) is the
 //! `ethereum-calldata` backend's machinery, with a blob fee added.
 
+mod beacon;
 mod codec;
 mod config;
 mod kzg;
@@ -23,7 +24,8 @@ pub use codec::{
     encode_blob,
 };
 pub use config::{
-    BlobsConfig, DEFAULT_MAX_FEE_PER_BLOB_GAS_CAP_GWEI, MAX_BLOBS_PER_TX, SidecarFormat,
+    BlobsConfig, DEFAULT_L1_SLOT_SECONDS, DEFAULT_MAX_FEE_PER_BLOB_GAS_CAP_GWEI, MAX_BLOBS_PER_TX,
+    SidecarFormat,
 };
 
 use crate::{
@@ -48,11 +50,14 @@ const FETCH_TIMEOUT: Duration = Duration::from_secs(60);
 /// carries KZG commitments and proofs computed with c-kzg ([`SidecarFormat`] says which
 /// proofs). The fee of blob gas is twice the current blob base fee, capped; replacements
 /// double every fee. The reference is `(L1 block, tx index, 0x02 ++ tx hash ++ versioned
-/// hashes)`; fetching recomputes each returned blob's commitment and checks its versioned
-/// hash against the transaction's before decoding.
+/// hashes)`. Fetching reads the blobs from the beacon API when `l1_beacon_url` is set, else
+/// from the L1 JSON-RPC endpoint (`anvil_getBlobsByTransactionHash`), recomputes each
+/// blob's KZG commitment and keeps the blobs whose versioned hashes the transaction names,
+/// in its order, before decoding.
 #[derive(Clone)]
 pub struct EthereumBlobsDa {
     l1: EthereumCalldataDa,
+    beacon: Option<beacon::BeaconClient>,
     max_blobs: usize,
     sidecar: SidecarFormat,
 }
@@ -63,6 +68,7 @@ impl fmt::Debug for EthereumBlobsDa {
             .field("l1", &self.l1)
             .field("max_blobs", &self.max_blobs)
             .field("sidecar", &self.sidecar)
+            .field("beacon", &self.beacon.is_some())
             .finish()
     }
 }
@@ -77,8 +83,14 @@ impl EthereumBlobsDa {
         config.validate()?;
         let l1 = EthereumCalldataDa::connect(&config.transaction_config())?
             .with_blob_fee_cap_gwei(config.max_fee_per_blob_gas_cap_gwei);
+        let beacon = config
+            .l1_beacon_url
+            .as_deref()
+            .map(|url| beacon::BeaconClient::new(url, config.l1_slot_seconds))
+            .transpose()?;
         Ok(Self {
             l1,
+            beacon,
             max_blobs: config.max_blobs_per_tx,
             sidecar: config.sidecar,
         })
@@ -159,45 +171,58 @@ impl EthereumBlobsDa {
                 "transaction {tx_hash} carries blobs {on_chain:?}, the reference names {hashes:?}"
             )));
         }
-        let blobs: Option<Vec<Bytes>> = self
-            .l1
-            .provider()
-            .raw_request("anvil_getBlobsByTransactionHash".into(), (tx_hash,))
-            .await
-            .map_err(|e| from_rpc("anvil_getBlobsByTransactionHash", e))?;
-        let blobs = blobs.ok_or_else(|| {
-            DaError::Backend(format!(
-                "the L1 node has no blobs for transaction {tx_hash}"
-            ))
-        })?;
+        let candidates = self.candidate_blobs(reference.height, tx_hash).await?;
         let height = reference.height;
         let expected = hashes.to_vec();
-        tokio::task::spawn_blocking(move || decode_verified(height, &expected, &blobs))
+        tokio::task::spawn_blocking(move || decode_verified(height, &expected, &candidates))
             .await
             .map_err(|e| DaError::Backend(format!("KZG task failed: {e}")))?
     }
+
+    /// Blobs that include those of `tx_hash`: every blob of its beacon block, or the
+    /// transaction's own from the L1 node.
+    async fn candidate_blobs(&self, height: u64, tx_hash: B256) -> Result<Vec<Bytes>, DaError> {
+        let provider = self.l1.provider();
+        if let Some(beacon) = &self.beacon {
+            let block = provider
+                .get_block_by_number(height.into())
+                .await
+                .map_err(|e| from_rpc("eth_getBlockByNumber", e))?
+                .ok_or(DaError::NotFound { height })?;
+            return beacon.blobs_at(block.header.timestamp).await;
+        }
+        let blobs: Option<Vec<Bytes>> = provider
+            .raw_request("anvil_getBlobsByTransactionHash".into(), (tx_hash,))
+            .await
+            .map_err(|e| from_rpc("anvil_getBlobsByTransactionHash", e))?;
+        blobs.ok_or_else(|| {
+            DaError::Backend(format!(
+                "the L1 node has no blobs for transaction {tx_hash}"
+            ))
+        })
+    }
 }
 
-/// Checks that `blobs` are exactly the blobs of `expected` (recomputing every versioned
-/// hash), in order, and decodes them into the submitted bytes.
-fn decode_verified(height: u64, expected: &[B256], blobs: &[Bytes]) -> Result<Bytes, DaError> {
-    if blobs.len() != expected.len() {
-        return Err(DaError::Backend(format!(
-            "the L1 node returned {} blobs for a transaction with {}",
-            blobs.len(),
-            expected.len()
-        )));
+/// Picks the blobs of `expected` out of `candidates` by recomputing every candidate's
+/// versioned hash, and decodes them, in order, into the submitted bytes.
+fn decode_verified(height: u64, expected: &[B256], candidates: &[Bytes]) -> Result<Bytes, DaError> {
+    let mut by_hash = std::collections::HashMap::with_capacity(candidates.len());
+    for blob in candidates {
+        by_hash.insert(kzg::versioned_hash(blob)?, blob);
     }
-    let mut data = Vec::with_capacity(blobs.len() * MAX_BLOB_DATA_SIZE);
-    for (blob, expected) in blobs.iter().zip(expected) {
-        let actual = kzg::versioned_hash(blob)?;
-        if actual != *expected {
+    let mut data = Vec::with_capacity(expected.len() * MAX_BLOB_DATA_SIZE);
+    for (i, hash) in expected.iter().enumerate() {
+        let Some(blob) = by_hash.get(hash) else {
+            // Name what was served instead, if anything, at the same position.
+            let actual = candidates
+                .get(i)
+                .map_or(Ok(B256::ZERO), |b| kzg::versioned_hash(b))?;
             return Err(DaError::Corrupted {
                 height,
-                expected: *expected,
+                expected: *hash,
                 actual,
             });
-        }
+        };
         let blob: &[u8; BLOB_SIZE] = blob
             .as_ref()
             .try_into()
@@ -298,9 +323,16 @@ mod tests {
             .collect();
         let data = decode_verified(5, &hashes, &blobs).unwrap();
         assert_eq!(data.as_ref(), b"first blobsecond");
-        let swapped = [blobs[1].clone(), blobs[0].clone()];
+        let other = kzg::build_sidecar(&[b"other".as_slice()], SidecarFormat::Eip4844).unwrap();
+        let other = Bytes::copy_from_slice(other.blobs()[0].as_slice());
+        let block = [blobs[1].clone(), other.clone(), blobs[0].clone()];
+        assert_eq!(
+            decode_verified(5, &hashes, &block).unwrap(),
+            data,
+            "picked out of a block's blobs, in the transaction's order"
+        );
         assert!(matches!(
-            decode_verified(5, &hashes, &swapped),
+            decode_verified(5, &hashes, &[blobs[0].clone(), other]),
             Err(DaError::Corrupted { height: 5, .. })
         ));
         assert!(decode_verified(5, &hashes, &blobs[..1]).is_err());

@@ -223,3 +223,38 @@ async fn bad_input_is_rejected() {
     ));
     assert_eq!(da.fetch(&reference).await.unwrap(), payload(64, 9));
 }
+
+#[tokio::test]
+async fn blobs_are_read_back_from_the_beacon_api() {
+    let Some(s) = setup(&[]) else { return };
+    // 12-second slots from genesis: anvil's beacon slot N is then L1 block N.
+    let interval: serde_json::Value =
+        s.l1.raw_request("anvil_setBlockTimestampInterval".into(), (12,))
+            .await
+            .unwrap();
+    assert!(interval.is_null(), "{interval}");
+    let mut config = s.config.clone();
+    config.l1_beacon_url = Some(s.anvil.url.clone());
+    let da = client(&config);
+    let data = payload(MAX_BLOB_DATA_SIZE + 5, 10);
+    let reference = da.submit(data.clone()).await.unwrap();
+    // Another blob transaction in a later block must not confuse the lookup.
+    let other = da.submit(payload(99, 11)).await.unwrap();
+    assert_ne!(other.height, reference.height);
+    assert_eq!(da.fetch(&reference).await.unwrap(), data);
+    assert_eq!(da.fetch(&other).await.unwrap(), payload(99, 11));
+
+    config.l1_slot_seconds = 4;
+    let wrong_slots = client(&config);
+    let err = wrong_slots.fetch(&reference).await.unwrap_err();
+    assert!(
+        matches!(err, DaError::Backend(_) | DaError::Corrupted { .. }),
+        "{err}"
+    );
+
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    config.l1_beacon_url = Some(format!("http://{}", closed.local_addr().unwrap()));
+    drop(closed);
+    let err = client(&config).fetch(&reference).await.unwrap_err();
+    assert!(matches!(err, DaError::Unavailable(_)), "{err}");
+}
