@@ -22,10 +22,13 @@ pub const MAX_BLOBS_PER_TX: usize = 6;
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum SidecarFormat {
+    /// Chosen per submission from the L1's current fork (`eth_config`, EIP-7910): EIP-7594
+    /// from Osaka on (recognized by its P256VERIFY precompile), else EIP-4844. The default.
+    #[default]
+    Auto,
     /// EIP-4844 sidecar: one blob KZG proof per blob (Cancun to Prague).
     Eip4844,
-    /// EIP-7594 sidecar: 128 cell KZG proofs per blob (Osaka and later; the default).
-    #[default]
+    /// EIP-7594 sidecar: 128 cell KZG proofs per blob (Osaka and later).
     Eip7594,
 }
 
@@ -39,7 +42,7 @@ pub enum SidecarFormat {
 /// batcher_key_env = "ALTIUS_BATCHER_KEY"
 /// l1_beacon_url = "http://127.0.0.1:5052"   # where blobs are read back from
 /// max_fee_per_blob_gas_cap_gwei = 100
-/// sidecar = "eip7594"           # "eip4844" before Osaka
+/// sidecar = "auto"              # from eth_config; or "eip7594" / "eip4844"
 /// ```
 ///
 /// The transaction settings (key, inbox, confirmations, fee caps, replacement, timeout) are
@@ -85,7 +88,8 @@ pub struct BlobsConfig {
     /// split over several blobs of one transaction.
     #[serde(default = "default_max_blobs")]
     pub max_blobs_per_tx: usize,
-    /// Sidecar format, `"eip7594"` (default, Osaka and later) or `"eip4844"`.
+    /// Sidecar format: `"auto"` (default: from the L1's fork), `"eip7594"` (Osaka and
+    /// later) or `"eip4844"` (before Osaka).
     #[serde(default)]
     pub sidecar: SidecarFormat,
     /// Seconds without a receipt before the transaction is replaced (same nonce, every fee
@@ -206,7 +210,7 @@ mod tests {
         let text = "l1_rpc_url = \"http://l1:8545\"\nl2_chain_id = 10\nbatcher_key_env = \"K\"";
         let parsed: BlobsConfig = toml::from_str(text).unwrap();
         assert_eq!(parsed.max_blobs_per_tx, MAX_BLOBS_PER_TX);
-        assert_eq!(parsed.sidecar, SidecarFormat::Eip7594);
+        assert_eq!(parsed.sidecar, SidecarFormat::Auto);
         assert_eq!(
             parsed.max_fee_per_blob_gas_cap_gwei,
             DEFAULT_MAX_FEE_PER_BLOB_GAS_CAP_GWEI

@@ -18,8 +18,8 @@ fn kzg_error(what: &str, err: c_kzg::Error) -> DaError {
 }
 
 /// Encodes every chunk into an OP blob and builds the sidecar: commitments and either one
-/// blob proof per blob (EIP-4844) or the cell proofs (EIP-7594). CPU-heavy: call it on a
-/// blocking thread.
+/// blob proof per blob (EIP-4844) or the cell proofs (EIP-7594; also for `Auto`, which
+/// callers resolve first). CPU-heavy: call it on a blocking thread.
 pub(super) fn build_sidecar(
     chunks: &[&[u8]],
     format: SidecarFormat,
@@ -33,7 +33,7 @@ pub(super) fn build_sidecar(
         .map_err(|e| kzg_error("computing KZG commitments and proofs", e))?;
     Ok(match format {
         SidecarFormat::Eip4844 => BlobTransactionSidecarVariant::Eip4844(sidecar),
-        SidecarFormat::Eip7594 => BlobTransactionSidecarVariant::Eip7594(
+        SidecarFormat::Eip7594 | SidecarFormat::Auto => BlobTransactionSidecarVariant::Eip7594(
             sidecar
                 .try_into_7594(settings)
                 .map_err(|e| kzg_error("computing KZG cell proofs", e))?,

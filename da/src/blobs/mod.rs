@@ -48,7 +48,7 @@ const FETCH_TIMEOUT: Duration = Duration::from_secs(60);
 /// transaction (so batcher data of `0x00 ++ frame` with frames of at most
 /// [`MAX_BLOB_FRAME_SIZE`] bytes is exactly one blob, as op-batcher sends it). The sidecar
 /// carries KZG commitments and proofs computed with c-kzg ([`SidecarFormat`] says which
-/// proofs). The fee of blob gas is twice the current blob base fee, capped; replacements
+/// proofs; by default they follow the L1's fork, read from `eth_config`). The fee of blob gas is twice the current blob base fee, capped; replacements
 /// double every fee. The reference is `(L1 block, tx index, 0x02 ++ tx hash ++ versioned
 /// hashes)`. Fetching reads the blobs from the beacon API when `l1_beacon_url` is set, else
 /// from the L1 JSON-RPC endpoint (`anvil_getBlobsByTransactionHash`), recomputes each
@@ -134,7 +134,7 @@ impl EthereumBlobsDa {
                 max,
             });
         }
-        let format = self.sidecar;
+        let format = self.sidecar_format().await?;
         let payload = data.clone();
         let sidecar = tokio::task::spawn_blocking(move || {
             let chunks: Vec<&[u8]> = payload.chunks(MAX_BLOB_DATA_SIZE).collect();
@@ -149,6 +149,21 @@ impl EthereumBlobsDa {
         let hash = receipt.transaction_hash;
         info!(target: "altius::da", %hash, l1_block = height, index, blobs = hashes.len(), size = data.len(), "blob transaction confirmed");
         Ok(blob_reference(height, index, hash, &hashes))
+    }
+
+    /// The sidecar format of the next submission: the configured one, or for
+    /// [`SidecarFormat::Auto`] the one of the L1's current fork, from `eth_config`.
+    pub async fn sidecar_format(&self) -> Result<SidecarFormat, DaError> {
+        if self.sidecar != SidecarFormat::Auto {
+            return Ok(self.sidecar);
+        }
+        let config: serde_json::Value = self
+            .l1
+            .provider()
+            .raw_request("eth_config".into(), ())
+            .await
+            .map_err(|e| from_rpc("eth_config (set `sidecar` if the L1 lacks it)", e))?;
+        format_of_fork(&config)
     }
 
     async fn fetch_data(&self, reference: &DaReference) -> Result<Bytes, DaError> {
@@ -232,6 +247,23 @@ fn decode_verified(height: u64, expected: &[B256], candidates: &[Bytes]) -> Resu
     Ok(data.into())
 }
 
+/// The sidecar format of the current fork in an `eth_config` answer: Osaka (EIP-7594)
+/// brought the P256VERIFY precompile.
+fn format_of_fork(config: &serde_json::Value) -> Result<SidecarFormat, DaError> {
+    let precompiles = config
+        .get("current")
+        .and_then(|c| c.get("precompiles"))
+        .and_then(|p| p.as_object())
+        .ok_or_else(|| {
+            DaError::Backend("eth_config has no current.precompiles; set `sidecar`".into())
+        })?;
+    Ok(if precompiles.contains_key("P256VERIFY") {
+        SidecarFormat::Eip7594
+    } else {
+        SidecarFormat::Eip4844
+    })
+}
+
 fn blob_reference(height: u64, index: u32, tx_hash: B256, hashes: &[B256]) -> DaReference {
     let mut commitment = Vec::with_capacity(1 + 32 * (1 + hashes.len()));
     commitment.push(BLOB_TX_COMMITMENT_VERSION);
@@ -309,6 +341,16 @@ mod tests {
             bad([vec![1u8], vec![0; 64]].concat()).is_err(),
             "calldata ref"
         );
+    }
+
+    #[test]
+    fn the_fork_picks_the_sidecar_format() {
+        let prague = serde_json::json!({"current": {"precompiles": {"SHA256": "0x02"}}});
+        let osaka = serde_json::json!({"current": {"precompiles": {"P256VERIFY": "0x0100"}}});
+        assert_eq!(format_of_fork(&prague).unwrap(), SidecarFormat::Eip4844);
+        assert_eq!(format_of_fork(&osaka).unwrap(), SidecarFormat::Eip7594);
+        assert!(format_of_fork(&serde_json::json!({"current": null})).is_err());
+        assert!(format_of_fork(&serde_json::json!([])).is_err());
     }
 
     #[test]

@@ -86,6 +86,11 @@ async fn submit_and_fetch_round_trip_with_cell_proofs() {
     let Some(s) = setup(&[]) else { return };
     let da = client(&s.config);
     assert_eq!(da.kind(), "ethereum-blobs");
+    assert_eq!(
+        da.sidecar_format().await.unwrap(),
+        SidecarFormat::Eip7594,
+        "auto: anvil's default fork is Osaka or later"
+    );
     let data = payload(1000, 1);
     let reference = da.submit(data.clone()).await.unwrap();
     assert_eq!(da.fetch(&reference).await.unwrap(), data);
@@ -93,13 +98,20 @@ async fn submit_and_fetch_round_trip_with_cell_proofs() {
 }
 
 #[tokio::test]
-async fn eip4844_sidecars_on_a_prague_l1() {
+async fn auto_picks_eip4844_sidecars_on_a_prague_l1() {
     let Some(s) = setup(&["--hardfork", "prague"]) else {
         return;
     };
-    let mut config = s.config.clone();
-    config.sidecar = SidecarFormat::Eip4844;
-    let da = client(&config);
+    let mut explicit = s.config.clone();
+    explicit.sidecar = SidecarFormat::Eip7594;
+    let explicit = client(&explicit);
+    assert_eq!(
+        explicit.sidecar_format().await.unwrap(),
+        SidecarFormat::Eip7594
+    );
+    // auto: Prague has no P256VERIFY precompile, so EIP-4844 proofs.
+    let da = client(&s.config);
+    assert_eq!(da.sidecar_format().await.unwrap(), SidecarFormat::Eip4844);
     let data = payload(MAX_BLOB_DATA_SIZE, 2);
     let reference = da.submit(data.clone()).await.unwrap();
     assert_eq!(da.fetch(&reference).await.unwrap(), data);
