@@ -270,3 +270,40 @@ async fn blobs_are_read_back_from_the_beacon_api() {
     let err = client(&config).fetch(&reference).await.unwrap_err();
     assert!(matches!(err, DaError::Unavailable(_)), "{err}");
 }
+
+#[tokio::test]
+async fn confirmations_and_reorged_blob_transactions() {
+    let Some(s) = setup(&[]) else { return };
+    let mut config = s.config.clone();
+    config.confirmations = 3;
+    let da = client(&config);
+    let l1 = s.l1.clone();
+    let miner = tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let _ = l1
+                .raw_request::<_, serde_json::Value>("evm_mine".into(), ())
+                .await;
+        }
+    });
+    let snapshot = rpc(&s.l1, "evm_snapshot").await;
+    let reference = da.submit(payload(500, 12)).await.unwrap();
+    miner.abort();
+    let latest = s.l1.get_block_number().await.unwrap();
+    assert!(
+        latest >= reference.height + 2,
+        "latest {latest}, included {}",
+        reference.height
+    );
+    assert_eq!(da.fetch(&reference).await.unwrap(), payload(500, 12));
+
+    let reverted: bool =
+        s.l1.raw_request("evm_revert".into(), (snapshot,))
+            .await
+            .unwrap();
+    assert!(reverted);
+    match da.fetch(&reference).await {
+        Err(DaError::NotCanonical { height, .. }) => assert_eq!(height, reference.height),
+        other => panic!("expected NotCanonical, got {other:?}"),
+    }
+}
