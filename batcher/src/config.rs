@@ -4,7 +4,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     BatcherError, ChannelConfig, CompressionAlgo, DEFAULT_CALLDATA_FRAME_SIZE, FRAME_OVERHEAD,
+    MAX_BLOB_FRAME_SIZE,
 };
+
+/// The `kind` of the DA backend that carries frames in blobs, one frame per blob.
+const BLOBS_DA_KIND: &str = "ethereum-blobs";
 
 /// Which batch format the submitter writes into channels.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,7 +45,8 @@ pub struct BatcherConfig {
     /// Channel compression: `"zlib"`, `"brotli-9"`, `"brotli-10"` (default), `"brotli-11"`.
     pub compression: CompressionAlgo,
     /// Largest encoded frame in bytes, frame overhead included (default 119,999: one
-    /// calldata transaction). Each frame is submitted to the DA layer on its own.
+    /// calldata transaction; with `ethereum-blobs`, 130,043: one blob, see
+    /// [`BatcherConfig::sized_for_da`]). Each frame is submitted to the DA layer on its own.
     pub max_frame_size: usize,
     /// Compressed channel size at which a channel is closed (default: one full frame).
     pub target_channel_size: usize,
@@ -97,6 +102,34 @@ impl BatcherConfig {
         self.channel_config().validate()
     }
 
+    /// This configuration adjusted to the DA backend `da_kind` (its `DaClient::kind`).
+    ///
+    /// `ethereum-blobs` carries one frame per blob, so frames may be as large as
+    /// [`MAX_BLOB_FRAME_SIZE`] (130,043 bytes) and no larger: the calldata default frame
+    /// size (119,999) and the channel target that goes with it become a full blob's, and a
+    /// configured `max_frame_size` above a blob's is an error. Other backends keep the
+    /// configuration as it is.
+    pub fn sized_for_da(mut self, da_kind: &str) -> Result<Self, BatcherError> {
+        if da_kind != BLOBS_DA_KIND {
+            return Ok(self);
+        }
+        let defaults = Self::default();
+        if self.max_frame_size == defaults.max_frame_size {
+            self.max_frame_size = MAX_BLOB_FRAME_SIZE;
+            if self.target_channel_size == defaults.target_channel_size {
+                self.target_channel_size = MAX_BLOB_FRAME_SIZE - FRAME_OVERHEAD;
+            }
+        }
+        if self.max_frame_size > MAX_BLOB_FRAME_SIZE {
+            return Err(BatcherError::InvalidConfig(format!(
+                "batcher.max_frame_size {} does not fit a blob: ethereum-blobs carries one \
+                 frame of at most {MAX_BLOB_FRAME_SIZE} bytes per blob",
+                self.max_frame_size
+            )));
+        }
+        Ok(self)
+    }
+
     /// The channel settings derived from this configuration.
     pub fn channel_config(&self) -> ChannelConfig {
         ChannelConfig {
@@ -137,5 +170,34 @@ mod tests {
             ..Default::default()
         };
         assert!(bad.validate().is_err());
+    }
+
+    #[test]
+    fn frames_are_sized_for_blobs() {
+        let calldata = BatcherConfig::default()
+            .sized_for_da("ethereum-calldata")
+            .unwrap();
+        assert_eq!(calldata, BatcherConfig::default());
+        let blobs = BatcherConfig::default()
+            .sized_for_da("ethereum-blobs")
+            .unwrap();
+        assert_eq!(blobs.max_frame_size, 130_043);
+        assert_eq!(blobs.target_channel_size, 130_043 - FRAME_OVERHEAD);
+        blobs.validate().unwrap();
+        let small = BatcherConfig {
+            max_frame_size: 50_000,
+            ..Default::default()
+        };
+        assert_eq!(
+            small.clone().sized_for_da("ethereum-blobs").unwrap(),
+            small,
+            "an explicit size that fits is kept"
+        );
+        let big = BatcherConfig {
+            max_frame_size: 200_000,
+            ..Default::default()
+        };
+        assert!(big.clone().sized_for_da("ethereum-blobs").is_err());
+        assert_eq!(big.clone().sized_for_da("local").unwrap(), big);
     }
 }

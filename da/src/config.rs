@@ -2,12 +2,11 @@
 
 use std::{path::PathBuf, sync::Arc};
 
-use alloy_primitives::Address;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    AltDaClient, AltDaConfig, CalldataConfig, CelestiaConfig, CelestiaDa, DaClient, DaError,
-    EigenDaConfig, EthereumCalldataDa, LocalDa,
+    AltDaClient, AltDaConfig, BlobsConfig, CalldataConfig, CelestiaConfig, CelestiaDa, DaClient,
+    DaError, EigenDaConfig, EthereumBlobsDa, EthereumCalldataDa, LocalDa,
 };
 
 /// Which DA backend to use, tagged by `kind` in TOML.
@@ -19,8 +18,7 @@ use crate::{
 /// namespace = "0x000000000000416c74"
 /// ```
 ///
-/// `ethereum-blobs` parses and validates its fields, and [`DaConfig::build`] reports it as
-/// [`DaError::Unsupported`]; the other kinds have implementations.
+/// Every kind has an implementation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum DaConfig {
@@ -33,17 +31,9 @@ pub enum DaConfig {
     /// Frames in L1 calldata sent to the batch inbox ([`EthereumCalldataDa`]); see
     /// [`CalldataConfig`] for the fields.
     EthereumCalldata(CalldataConfig),
-    /// Frames in EIP-4844 blobs sent to the batch inbox.
-    EthereumBlobs {
-        /// L1 execution JSON-RPC URL.
-        l1_rpc_url: String,
-        /// L1 beacon API URL used to read blobs back.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        l1_beacon_url: Option<String>,
-        /// Batch inbox; defaults to the `0x00 ++ keccak256(chainId)[:19]` convention.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        inbox: Option<Address>,
-    },
+    /// Frames in EIP-4844 blobs sent to the batch inbox ([`EthereumBlobsDa`]); see
+    /// [`BlobsConfig`] for the fields.
+    EthereumBlobs(BlobsConfig),
     /// An OP alt-DA server (`/put`, `/get`), commitments optionally posted to L1
     /// ([`AltDaClient`]); see [`AltDaConfig`] for the fields.
     AltDa(AltDaConfig),
@@ -66,7 +56,7 @@ impl DaConfig {
         match self {
             Self::Local { .. } => "local",
             Self::EthereumCalldata(_) => "ethereum-calldata",
-            Self::EthereumBlobs { .. } => "ethereum-blobs",
+            Self::EthereumBlobs(_) => "ethereum-blobs",
             Self::AltDa(_) => "alt-da",
             Self::Celestia(_) => "celestia",
             Self::EigenDa(_) => "eigenda",
@@ -78,16 +68,7 @@ impl DaConfig {
         match self {
             Self::Local { .. } => Ok(()),
             Self::EthereumCalldata(calldata) => calldata.validate(),
-            Self::EthereumBlobs {
-                l1_rpc_url,
-                l1_beacon_url,
-                ..
-            } => {
-                check_url("l1_rpc_url", l1_rpc_url)?;
-                l1_beacon_url
-                    .as_deref()
-                    .map_or(Ok(()), |u| check_url("l1_beacon_url", u))
-            }
+            Self::EthereumBlobs(blobs) => blobs.validate(),
             Self::AltDa(alt_da) => alt_da.validate(),
             Self::Celestia(celestia) => celestia.validate(),
             Self::EigenDa(eigen_da) => eigen_da.validate(),
@@ -117,25 +98,11 @@ impl DaConfig {
             Self::EthereumCalldata(calldata) => {
                 Ok(Arc::new(EthereumCalldataDa::connect(calldata)?))
             }
+            Self::EthereumBlobs(blobs) => Ok(Arc::new(EthereumBlobsDa::connect(blobs)?)),
             Self::AltDa(alt_da) => Ok(Arc::new(AltDaClient::connect(alt_da)?)),
             Self::EigenDa(eigen_da) => Ok(Arc::new(AltDaClient::eigenda(eigen_da)?)),
             Self::Celestia(celestia) => Ok(Arc::new(CelestiaDa::connect(celestia)?)),
-            other => Err(DaError::Unsupported(format!(
-                "the {} backend is not implemented yet",
-                other.kind()
-            ))),
         }
-    }
-}
-
-fn check_url(field: &str, url: &str) -> Result<(), DaError> {
-    const SCHEMES: [&str; 4] = ["http://", "https://", "ws://", "wss://"];
-    let lower = url.to_ascii_lowercase();
-    match SCHEMES.iter().find(|s| lower.starts_with(*s)) {
-        Some(scheme) if url.len() > scheme.len() => Ok(()),
-        _ => Err(DaError::InvalidConfig(format!(
-            "`{field}` must be an http(s) or ws(s) URL, got {url:?}"
-        ))),
     }
 }
 
@@ -172,7 +139,7 @@ mod tests {
             ),
             (
                 "ethereum-blobs",
-                "l1_rpc_url = \"http://l1:8545\"\nl1_beacon_url = \"http://cl:5052\"",
+                "l1_rpc_url = \"http://l1:8545\"\nl2_chain_id = 1\nbatcher_key_env = \"K\"\nsidecar = \"eip4844\"",
             ),
             (
                 "alt-da",
@@ -215,7 +182,7 @@ mod tests {
     }
 
     #[test]
-    fn build_local_and_unsupported_backends() {
+    fn build_local_backends() {
         let dir = tempfile::tempdir().unwrap();
         let own = DaConfig::Local {
             path: Some(dir.path().join("da.redb")),
@@ -231,16 +198,6 @@ mod tests {
             DaConfig::default().build(None),
             Err(DaError::InvalidConfig(_))
         ));
-
-        let blobs = DaConfig::EthereumBlobs {
-            l1_rpc_url: "http://l1:8545".into(),
-            l1_beacon_url: None,
-            inbox: None,
-        };
-        match blobs.build(None) {
-            Err(DaError::Unsupported(msg)) => assert!(msg.contains("not implemented yet")),
-            other => panic!("expected Unsupported, got {other:?}"),
-        }
     }
 
     #[test]

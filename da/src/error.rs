@@ -41,6 +41,9 @@ pub enum DaError {
         /// Hash of the bytes actually stored.
         actual: B256,
     },
+    /// Blob data is not a valid OP version-0 blob, or does not fit one.
+    #[error("invalid blob: {0}")]
+    InvalidBlob(String),
     /// The storage layer failed.
     #[error("DA storage error: {0}")]
     Storage(String),

@@ -5,8 +5,9 @@
 //! returned for every submission, the [`DaConfig`] that selects a backend from TOML at
 //! run time, [`LocalDa`], the embedded redb-backed default backend,
 //! [`EthereumCalldataDa`], which sends each submission as calldata to the L1 batch inbox,
-//! [`AltDaClient`], a client of an OP alt-DA server or an eigenda-proxy that may post each
-//! commitment to L1, and [`CelestiaDa`], blobs through a celestia-node.
+//! [`EthereumBlobsDa`], which sends it in EIP-4844 blobs, [`AltDaClient`], a client of an
+//! OP alt-DA server or an eigenda-proxy that may post each commitment to L1, and
+//! [`CelestiaDa`], blobs through a celestia-node.
 //!
 //! DA backends know nothing about batches, channels or frames: they move bytes.
 //!
@@ -30,6 +31,7 @@
 #![warn(missing_docs)]
 
 mod altda;
+mod blobs;
 mod calldata;
 mod celestia;
 mod client;
@@ -44,6 +46,12 @@ pub use altda::{
     DEFAULT_MAX_GENERIC_SUBMISSION_SIZE, DEFAULT_PUT_TIMEOUT_SECS, EIGENDA_LAYER_BYTE,
     EigenDaConfig, GENERIC_COMMITMENT_TYPE, KECCAK_COMMITMENT_TYPE, MAX_KECCAK_INPUT_SIZE,
     TX_DATA_VERSION_1,
+};
+pub use blobs::{
+    BLOB_ENCODING_VERSION, BLOB_SIZE, BLOB_TX_COMMITMENT_VERSION, BlobsConfig,
+    DEFAULT_L1_SLOT_SECONDS, DEFAULT_MAX_FEE_PER_BLOB_GAS_CAP_GWEI, EthereumBlobsDa,
+    MAX_BLOB_DATA_SIZE, MAX_BLOB_FRAME_SIZE, MAX_BLOBS_PER_TX, SidecarFormat, decode_blob,
+    encode_blob,
 };
 pub use calldata::{
     CalldataConfig, DEFAULT_CONFIRMATIONS, DEFAULT_MAX_FEE_PER_GAS_CAP_GWEI,

@@ -246,6 +246,7 @@ impl NodeConfig {
             .map_err(|e| ConfigError::Invalid(format!("da: {e}")))?;
         self.batcher
             .validate()
+            .and_then(|()| self.batcher.clone().sized_for_da(self.da.kind()).map(drop))
             .map_err(|e| ConfigError::Invalid(e.to_string()))?;
         self.settlement
             .validate()

@@ -2,8 +2,8 @@
 //! the batcher key to the batch inbox on L1.
 
 mod config;
-mod errors;
-mod fees;
+pub(crate) mod errors;
+pub(crate) mod fees;
 mod send;
 
 use std::{fmt, sync::Arc, time::Duration};
@@ -13,6 +13,7 @@ use alloy::{
     eips::BlockNumberOrTag,
     primitives::{Address, B256, Bytes},
     providers::{DynProvider, Provider, ProviderBuilder},
+    rpc::types::Transaction,
     transports::http::reqwest::Url,
 };
 use tokio::sync::Mutex;
@@ -26,6 +27,7 @@ pub use config::{
 use crate::{DaClient, DaError, DaFuture, DaReference};
 use fees::FeeCaps;
 use send::InFlight;
+pub(crate) use send::position;
 
 /// Largest payload one submission carries: geth's pool rejects transactions over 128 KiB,
 /// and this leaves room for the signed envelope.
@@ -139,6 +141,17 @@ impl EthereumCalldataDa {
     }
 
     async fn read_back(&self, reference: &DaReference, tx_hash: B256) -> Result<Bytes, DaError> {
+        let tx = self.canonical_tx(reference, tx_hash).await?;
+        Ok(tx.input().clone())
+    }
+
+    /// The batcher transaction `tx_hash`, checked to be sent to the inbox and to sit at the
+    /// position `reference` records (else [`DaError::NotCanonical`]).
+    pub(crate) async fn canonical_tx(
+        &self,
+        reference: &DaReference,
+        tx_hash: B256,
+    ) -> Result<Transaction, DaError> {
         let not_canonical = |reason: String| DaError::NotCanonical {
             height: reference.height,
             tx_hash,
@@ -169,7 +182,18 @@ impl EthereumCalldataDa {
                 "the transaction is now at (block, index) {position:?}"
             )));
         }
-        Ok(tx.input().clone())
+        Ok(tx)
+    }
+
+    /// The L1 provider, for the backends built on this one.
+    pub(crate) const fn provider(&self) -> &DynProvider {
+        &self.provider
+    }
+
+    /// Allows blob transactions paying up to `gwei` per blob gas.
+    pub(crate) fn with_blob_fee_cap_gwei(mut self, gwei: u64) -> Self {
+        self.caps = self.caps.with_blob_gwei(gwei);
+        self
     }
 
     /// The number of the L1 block tagged `finalized`.

@@ -2,7 +2,7 @@
 //! waiting for the receipt and confirmations.
 
 use alloy::{
-    network::TransactionBuilder,
+    network::{TransactionBuilder, TransactionBuilder4844},
     primitives::{B256, Bytes},
     providers::Provider,
     rpc::types::{TransactionReceipt, TransactionRequest},
@@ -36,8 +36,24 @@ impl EthereumCalldataDa {
                 max: MAX_CALLDATA_SUBMISSION_SIZE,
             });
         }
+        let size = data.len();
+        let receipt = self
+            .send_request(TransactionRequest::default().with_input(data))
+            .await?;
+        reference(&receipt, size)
+    }
+
+    /// Sends `request` (its payload: calldata, or a blob sidecar) from the batcher to the
+    /// inbox and waits until it is confirmed: nonce, chain id, gas and fees are filled in
+    /// here, a stuck transaction is replaced with bumped fees, and a transaction that timed
+    /// out in an earlier call is replaced rather than queued behind. Calls are serialized.
+    /// Returns the receipt of the confirmed, successful transaction.
+    pub(crate) async fn send_request(
+        &self,
+        request: TransactionRequest,
+    ) -> Result<TransactionReceipt, DaError> {
         let mut in_flight = self.in_flight.lock().await;
-        timeout(self.timeout, self.send_and_confirm(data, &mut in_flight))
+        timeout(self.timeout, self.send_and_confirm(request, &mut in_flight))
             .await
             .map_err(|_| {
                 DaError::Unavailable(format!(
@@ -49,27 +65,27 @@ impl EthereumCalldataDa {
 
     async fn send_and_confirm(
         &self,
-        data: Bytes,
+        request: TransactionRequest,
         in_flight: &mut Option<InFlight>,
-    ) -> Result<DaReference, DaError> {
-        let size = data.len();
-        let (request, stuck) = self.prepare(data, *in_flight).await?;
-        let mut fees = self.initial_fees(stuck).await?;
+    ) -> Result<TransactionReceipt, DaError> {
+        let blobs = request.sidecar.is_some();
+        let (request, stuck) = self.prepare(request, *in_flight).await?;
+        let mut fees = self.initial_fees(stuck, blobs).await?;
         let nonce = request.nonce.unwrap_or_default();
         let mut sent = vec![self.send(&request, fees).await?];
         *in_flight = Some(InFlight { nonce, fees });
         loop {
             if let Some(receipt) = self.wait_for_any(&sent).await? {
                 *in_flight = None;
-                return self.confirm(receipt, size).await;
+                return self.confirm(receipt).await;
             }
             let Some(bumped) = self.caps.bump(fees) else {
-                warn!(target: "altius::da", nonce = ?request.nonce, max_fee = fees.max_fee, "batcher transaction stuck at the fee caps; waiting");
+                warn!(target: "altius::da", nonce = ?request.nonce, max_fee = fees.max_fee, blob_fee = ?fees.blob, "batcher transaction stuck at the fee caps; waiting");
                 continue;
             };
             match self.send(&request, bumped).await {
                 Ok(hash) => {
-                    warn!(target: "altius::da", %hash, nonce = ?request.nonce, max_fee = bumped.max_fee, priority = bumped.priority, "replaced a stuck batcher transaction");
+                    warn!(target: "altius::da", %hash, nonce = ?request.nonce, max_fee = bumped.max_fee, priority = bumped.priority, blob_fee = ?bumped.blob, "replaced a stuck batcher transaction");
                     fees = bumped;
                     sent.push(hash);
                     *in_flight = Some(InFlight { nonce, fees });
@@ -90,7 +106,7 @@ impl EthereumCalldataDa {
     /// returned so the new ones can be bumped above them.
     async fn prepare(
         &self,
-        data: Bytes,
+        request: TransactionRequest,
         in_flight: Option<InFlight>,
     ) -> Result<(TransactionRequest, Option<Fees>), DaError> {
         let provider = &self.provider;
@@ -113,30 +129,44 @@ impl EthereumCalldataDa {
             .get_chain_id()
             .await
             .map_err(|e| from_rpc("eth_chainId", e))?;
-        let request = TransactionRequest::default()
+        let request = request
             .with_from(self.batcher)
             .with_to(self.inbox)
-            .with_input(data)
             .with_nonce(nonce)
             .with_chain_id(chain_id);
+        // Blobs cost blob gas, not gas: estimate the plain transfer.
+        let mut call = request.clone();
+        call.sidecar = None;
+        call.blob_versioned_hashes = None;
         let gas = provider
-            .estimate_gas(request.clone())
+            .estimate_gas(call)
             .await
             .map_err(|e| from_rpc("eth_estimateGas", e))?;
         Ok((request.with_gas_limit(gas), stuck.map(|f| f.fees)))
     }
 
-    /// Node-estimated fees within the caps; when replacing `stuck` fees, at least 10% above
-    /// them (or the caps, if that is all that is left).
-    async fn initial_fees(&self, stuck: Option<Fees>) -> Result<Fees, DaError> {
+    /// Node-estimated fees within the caps (with a blob fee of twice the current blob base
+    /// fee when `blobs`); when replacing `stuck` fees, bumped above them (or the caps, if
+    /// that is all that is left).
+    async fn initial_fees(&self, stuck: Option<Fees>, blobs: bool) -> Result<Fees, DaError> {
         let estimate = self
             .provider
             .estimate_eip1559_fees()
             .await
             .map_err(|e| from_rpc("estimating EIP-1559 fees", e))?;
+        let blob = if blobs {
+            let base = self
+                .provider
+                .get_blob_base_fee()
+                .await
+                .map_err(|e| from_rpc("eth_blobBaseFee", e))?;
+            Some(base.saturating_mul(2).max(1))
+        } else {
+            None
+        };
         let fees = self.caps.clamp(Fees {
-            max_fee: estimate.max_fee_per_gas,
-            priority: estimate.max_priority_fee_per_gas,
+            blob,
+            ..Fees::new(estimate.max_fee_per_gas, estimate.max_priority_fee_per_gas)
         });
         Ok(match stuck {
             None => fees,
@@ -145,10 +175,13 @@ impl EthereumCalldataDa {
     }
 
     async fn send(&self, request: &TransactionRequest, fees: Fees) -> Result<B256, DaError> {
-        let request = request
+        let mut request = request
             .clone()
             .with_max_fee_per_gas(fees.max_fee)
             .with_max_priority_fee_per_gas(fees.priority);
+        if let Some(blob) = fees.blob {
+            request = request.with_max_fee_per_blob_gas(blob);
+        }
         let pending = self
             .provider
             .send_transaction(request)
@@ -182,12 +215,9 @@ impl EthereumCalldataDa {
             .map_err(|e| from_rpc("eth_getTransactionReceipt", e))
     }
 
-    /// Waits for the confirmations, re-reads the receipt and builds the reference.
-    async fn confirm(
-        &self,
-        first: TransactionReceipt,
-        size: usize,
-    ) -> Result<DaReference, DaError> {
+    /// Waits for the confirmations and returns the re-read receipt of a successful
+    /// transaction.
+    async fn confirm(&self, first: TransactionReceipt) -> Result<TransactionReceipt, DaError> {
         let hash = first.transaction_hash;
         let mut receipt = first;
         loop {
@@ -208,7 +238,7 @@ impl EthereumCalldataDa {
                     });
                 };
                 if current.block_number == Some(included) {
-                    return reference(&current, size);
+                    return check_status(current);
                 }
                 receipt = current;
                 continue;
@@ -218,18 +248,32 @@ impl EthereumCalldataDa {
     }
 }
 
-fn reference(receipt: &TransactionReceipt, size: usize) -> Result<DaReference, DaError> {
-    let hash = receipt.transaction_hash;
-    if !receipt.status() {
-        return Err(DaError::Backend(format!(
-            "batcher transaction {hash} failed on L1 (is the inbox a reverting contract?)"
-        )));
+fn check_status(receipt: TransactionReceipt) -> Result<TransactionReceipt, DaError> {
+    if receipt.status() {
+        return Ok(receipt);
     }
-    let height = receipt.block_number.unwrap_or_default();
+    Err(DaError::Backend(format!(
+        "batcher transaction {} failed on L1 (is the inbox a reverting contract?)",
+        receipt.transaction_hash
+    )))
+}
+
+/// The position `(L1 block, tx index)` of a confirmed transaction.
+pub(crate) fn position(receipt: &TransactionReceipt) -> Result<(u64, u32), DaError> {
+    let hash = receipt.transaction_hash;
+    let height = receipt
+        .block_number
+        .ok_or_else(|| DaError::Backend(format!("receipt of {hash} has no block number")))?;
     let index = receipt
         .transaction_index
         .and_then(|i| u32::try_from(i).ok())
         .ok_or_else(|| DaError::Backend(format!("receipt of {hash} has no usable tx index")))?;
+    Ok((height, index))
+}
+
+fn reference(receipt: &TransactionReceipt, size: usize) -> Result<DaReference, DaError> {
+    let hash = receipt.transaction_hash;
+    let (height, index) = position(receipt)?;
     info!(target: "altius::da", %hash, l1_block = height, index, size, "batcher transaction confirmed");
     Ok(DaReference::l1_tx(height, index, hash))
 }

@@ -5,6 +5,7 @@
 mod alt_da;
 mod alt_da_l1;
 mod anvil;
+mod blobs;
 mod calldata;
 mod celestia;
 mod servers;

@@ -80,7 +80,9 @@ pub fn open_submitter(
         block_time: (node.config.sequencer.block_time.ceil() as u64).max(1),
         chain_id: node.chain.chain_id,
     };
-    let config = node.config.batcher.clone();
+    // Frames sized for the DA backend (one blob each with ethereum-blobs).
+    let config = (node.config.batcher.clone().sized_for_da(da.kind()))
+        .map_err(|e| NodeError::Database(format!("batcher: {e}")))?;
     let submitter = BatchSubmitter::open(node.db.clone(), da, config, params, 0)
         .map_err(|e| NodeError::Database(format!("batcher: {e}")))?;
     Ok(submitter.with_backlog(backlog))
