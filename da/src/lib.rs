@@ -31,6 +31,7 @@ mod calldata;
 mod client;
 mod config;
 mod error;
+mod fallback;
 mod local;
 mod reference;
 
@@ -42,5 +43,6 @@ pub use calldata::{
 pub use client::{DaClient, DaFuture};
 pub use config::DaConfig;
 pub use error::DaError;
+pub use fallback::{FALLBACK_COMMITMENT_VERSION, FallbackConfig, FallbackDa, FallbackStatus};
 pub use local::{LocalDa, MAX_LOCAL_SUBMISSION_SIZE};
 pub use reference::{DaReference, KECCAK_COMMITMENT_VERSION, L1_TX_COMMITMENT_VERSION};

@@ -5,7 +5,7 @@
 
 use crate::mempool::MempoolConfig;
 use altius_batcher::BatcherConfig;
-use altius_da::DaConfig;
+use altius_da::{DaConfig, FallbackConfig};
 use altius_engine::ChainSpec;
 use altius_settlement::SettlementConfig;
 use serde::{Deserialize, Serialize};
@@ -29,12 +29,38 @@ pub struct NodeConfig {
     pub rpc: RpcConfig,
     /// Data availability layer for batches (default: local, in the node's database).
     pub da: DaConfig,
+    /// Optional second DA layer (Ethereum calldata) used while `da` keeps failing (off).
+    pub da_fallback: FallbackConfig,
     /// Batch submission.
     pub batcher: BatcherConfig,
     /// Output proposals (default: local, in the node's database).
     pub settlement: SettlementConfig,
     /// World state: trie sharding, memory budget, history.
     pub state: StateSection,
+    /// Prometheus metrics endpoint (off by default).
+    pub metrics: MetricsConfig,
+}
+
+/// The `[metrics]` section: `GET /metrics` in the Prometheus text format on its own port.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Serve metrics (default false).
+    pub enabled: bool,
+    /// Address to listen on.
+    pub addr: IpAddr,
+    /// Port to listen on (default 9001); `0` picks a free port (printed at start-up).
+    pub port: u16,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            addr: IpAddr::from([127, 0, 0, 1]),
+            port: 9001,
+        }
+    }
 }
 
 /// The `[state]` section: how the SSMT state is laid out and cached.
@@ -221,6 +247,9 @@ impl NodeConfig {
         self.da
             .validate()
             .map_err(|e| ConfigError::Invalid(format!("da: {e}")))?;
+        self.da_fallback
+            .validate()
+            .map_err(|e| ConfigError::Invalid(format!("da_fallback: {e}")))?;
         self.batcher
             .validate()
             .map_err(|e| ConfigError::Invalid(e.to_string()))?;

@@ -4,6 +4,10 @@
 //!
 //! The same rule holds for every DA: the local DA's finalized height is its latest one, so
 //! there `finalized` moves with `safe`; on Ethereum it follows L1's `finalized` block.
+//!
+//! Every `verify_interval_ms` the frames of blocks that are safe but not finalized are read
+//! back from the DA layer; when an L1 reorg dropped one, the submitter rewinds and `safe`
+//! moves back to the last block whose data is still there.
 
 use super::finality::Finality;
 use crate::{
@@ -13,14 +17,16 @@ use crate::{
 use alloy_eips::eip2718::Encodable2718;
 use altius_batcher::{
     BacklogGauge, BatchSubmitter, BatcherError, L2BlockData, L2BlockSource, SpanBatchParams,
+    SubmitterStats,
 };
-use altius_da::DaClient;
+use altius_da::{DaClient, DaReference};
 use std::{
+    collections::BTreeMap,
     sync::{
         Arc,
         atomic::{AtomicBool, Ordering},
     },
-    time::Duration,
+    time::{Duration, Instant},
 };
 use tokio::sync::watch;
 use tracing::{info, warn};
@@ -70,6 +76,7 @@ pub fn open_submitter(
     node: &Node,
     da: Arc<dyn DaClient>,
     backlog: BacklogGauge,
+    stats: SubmitterStats,
 ) -> Result<BatchSubmitter, NodeError> {
     let genesis = node
         .store
@@ -83,7 +90,7 @@ pub fn open_submitter(
     let config = node.config.batcher.clone();
     let submitter = BatchSubmitter::open(node.db.clone(), da, config, params, 0)
         .map_err(|e| NodeError::Database(format!("batcher: {e}")))?;
-    Ok(submitter.with_backlog(backlog))
+    Ok(submitter.with_backlog(backlog).with_stats(stats))
 }
 
 /// Records `safe` and, when given, `finalized` in one transaction.
@@ -94,9 +101,10 @@ fn write_heads(node: &Node, safe: u64, finalized: Option<u64>) -> Result<(), Nod
     txn.commit().map_err(|e| db_err(&e))
 }
 
-/// Asks the DA layer for its finalized height; logs and returns `None` on failure.
-async fn da_finalized_height(da: &dyn DaClient) -> Option<u64> {
-    match tokio::time::timeout(FINALIZED_TIMEOUT, da.finalized_height()).await {
+/// Asks the DA layer holding `reference` for its finalized height; logs and returns `None`
+/// on failure.
+async fn da_finalized_height(da: &dyn DaClient, reference: &DaReference) -> Option<u64> {
+    match tokio::time::timeout(FINALIZED_TIMEOUT, da.finalized_height_for(reference)).await {
         Ok(Ok(height)) => Some(height),
         Ok(Err(e)) => {
             warn!(target: "altius::batcher", error = %e, "cannot read the DA finalized height");
@@ -128,7 +136,11 @@ async fn next_finalized(
             }
         }
     }
-    finality.candidate(da_finalized_height(da).await?)
+    let mut heights = BTreeMap::new();
+    for (layer, reference) in finality.layers() {
+        heights.insert(layer, da_finalized_height(da, &reference).await?);
+    }
+    finality.candidate(&heights)
 }
 
 /// The `safe` and `finalized` heads as the task tracks them.
@@ -161,6 +173,37 @@ impl Heads {
             Err(e) => warn!(target: "altius::batcher", error = %e, "cannot record the safe head"),
         }
     }
+
+    /// Moves `safe` back to `confirmed` after the submitter rewound (data left the DA
+    /// layer). `finalized` stays: only data of blocks after it is checked.
+    fn rewind(&mut self, node: &Node, confirmed: u64) {
+        self.finality.forget_loaded();
+        if confirmed >= self.safe {
+            return;
+        }
+        match write_heads(node, confirmed, None) {
+            Ok(()) => {
+                warn!(target: "altius::batcher", from = self.safe, to = confirmed, "safe head moved back: its batch data is no longer on the DA layer");
+                self.safe = confirmed;
+            }
+            Err(e) => warn!(target: "altius::batcher", error = %e, "cannot record the safe head"),
+        }
+    }
+}
+
+/// Reads back the frames of the blocks after `finalized` if `verify_interval` passed since
+/// `last`; returns the submitter's new confirmed block if it had to rewind.
+async fn verify_due(
+    sub: &mut BatchSubmitter,
+    finalized: u64,
+    interval: Duration,
+    last: &mut Instant,
+) -> Result<Option<u64>, BatcherError> {
+    if last.elapsed() < interval {
+        return Ok(None);
+    }
+    *last = Instant::now();
+    sub.verify(finalized).await
 }
 
 /// Runs batch submission until `shutdown` turns true. After an error the submitter is
@@ -168,7 +211,7 @@ impl Heads {
 pub async fn run_batcher(
     node: Arc<Node>,
     da: Arc<dyn DaClient>,
-    backlog: BacklogGauge,
+    (backlog, stats): (BacklogGauge, SubmitterStats),
     mut shutdown: watch::Receiver<bool>,
 ) {
     let source = ChainSource(node.clone());
@@ -179,6 +222,8 @@ pub async fn run_batcher(
         finality: Finality::new(node.store.finalized_number().unwrap_or(0)),
     };
     let retry = Duration::from_millis(node.config.batcher.retry_backoff_ms);
+    let verify_interval = Duration::from_millis(node.config.batcher.verify_interval_ms);
+    let mut last_verify = Instant::now();
     loop {
         tokio::select! {
             biased;
@@ -187,7 +232,7 @@ pub async fn run_batcher(
             _ = tokio::time::sleep(POLL) => {}
         }
         if submitter.is_none() {
-            match open_submitter(&node, da.clone(), backlog.clone()) {
+            match open_submitter(&node, da.clone(), backlog.clone(), stats.clone()) {
                 Ok(sub) => submitter = Some(sub),
                 Err(e) => {
                     warn!(target: "altius::batcher", error = %e, "cannot open the batch submitter");
@@ -199,6 +244,19 @@ pub async fn run_batcher(
         let Some(sub) = submitter.as_mut() else {
             continue;
         };
+        let finalized = heads.finality.finalized();
+        let step = tokio::select! {
+            biased;
+            _ = shutdown.wait_for(|s| *s) => break,
+            step = verify_due(sub, finalized, verify_interval, &mut last_verify) => step,
+        };
+        match step {
+            Ok(Some(confirmed)) => heads.rewind(&node, confirmed),
+            Ok(None) => {}
+            Err(e) => {
+                warn!(target: "altius::batcher", error = %e, "cannot check the submitted frames")
+            }
+        }
         let step = tokio::select! {
             biased;
             _ = shutdown.wait_for(|s| *s) => break,
@@ -250,6 +308,11 @@ impl Throttle {
         pause
     }
 
+    /// Whether production was paused at the last [`Self::is_paused`] (for metrics).
+    pub fn paused(&self) -> bool {
+        self.paused.load(Ordering::Acquire)
+    }
+
     /// Waits until production may go on; returns false if `shutdown` turned true first.
     pub async fn wait(&self, shutdown: &mut watch::Receiver<bool>) -> bool {
         while self.is_paused() {
@@ -295,7 +358,8 @@ mod tests {
         let da = node.config.da.build(Some(node.db.clone())).unwrap();
         let (stop, stop_rx) = watch::channel(false);
         let backlog = BacklogGauge::new();
-        let task = tokio::spawn(run_batcher(node.clone(), da, backlog.clone(), stop_rx));
+        let handles = (backlog.clone(), SubmitterStats::new());
+        let task = tokio::spawn(run_batcher(node.clone(), da, handles, stop_rx));
         wait_safe(&node, 3).await;
         assert_eq!(
             node.store.finalized_number().unwrap(),
@@ -309,7 +373,7 @@ mod tests {
         let node = open(dir.path());
         assert_eq!(node.store.safe_number().unwrap(), 3);
         let da: Arc<dyn DaClient> = node.config.da.build(Some(node.db.clone())).unwrap();
-        let sub = open_submitter(&node, da, BacklogGauge::new()).unwrap();
+        let sub = open_submitter(&node, da, BacklogGauge::new(), SubmitterStats::new()).unwrap();
         assert_eq!(sub.next_block(), 4, "resumes after the confirmed block");
     }
 
