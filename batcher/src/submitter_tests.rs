@@ -483,3 +483,47 @@ async fn stats_report_backlog_bytes_and_confirmed_heights() {
     );
     assert!(stats.last_da_height() > 0);
 }
+
+#[tokio::test]
+async fn switching_to_the_fallback_da_loses_and_repeats_nothing() {
+    for kind in [BatchKind::Singular, BatchKind::Span] {
+        let (_dir, db) = temp_db();
+        let fallback_dir = tempfile::tempdir().unwrap();
+        let primary = Arc::new(DiesAfter {
+            inner: LocalDa::with_database(db.clone()).unwrap(),
+            ok: AtomicU32::new(3),
+        });
+        let fallback = Arc::new(LocalDa::open(fallback_dir.path().join("l1.redb")).unwrap());
+        let after = std::time::Duration::from_millis(20);
+        let da = Arc::new(altius_da::FallbackDa::new(
+            primary.clone(),
+            fallback.clone(),
+            after,
+            std::time::Duration::from_secs(3600),
+        ));
+        let cfg = BatcherConfig {
+            max_retry_backoff_ms: 8,
+            ..config(kind)
+        };
+        let mut sub = BatchSubmitter::open(db, da.clone(), cfg, PARAMS, 0).unwrap();
+        let source = VecSource::default();
+        source.extend_to(9);
+        sub.catch_up(&source).await.unwrap();
+        sub.close_channel().await.unwrap();
+        assert!(da.status().is_active(), "{kind:?}");
+        let frames = sub.submitted_frames().unwrap();
+        let on_fallback = frames
+            .iter()
+            .filter(|f| f.reference.version() == Some(altius_da::FALLBACK_COMMITMENT_VERSION))
+            .count();
+        assert_eq!(frames.len() - on_fallback, 3, "the primary took three frames");
+        assert_eq!(
+            fallback.latest_height().unwrap(),
+            Some(on_fallback as u64),
+            "every other frame went to the fallback, once"
+        );
+        assert_eq!(sub.verify(0).await.unwrap(), None, "all of it can be read back");
+        let decoded = decode_all(&sub, da.as_ref()).await;
+        assert_eq!(decoded, expected(&source, 9), "{kind:?}");
+    }
+}

@@ -206,6 +206,20 @@ async fn verify_due(
     sub.verify(finalized).await
 }
 
+/// Keeps `backlog` current while the submitter is busy (a submission may wait for the DA
+/// layer for long while blocks keep coming): never returns.
+async fn track_backlog(
+    node: &Node,
+    backlog: &BacklogGauge,
+    stats: &SubmitterStats,
+) -> std::convert::Infallible {
+    loop {
+        tokio::time::sleep(POLL).await;
+        let head = node.store.head_number();
+        backlog.set(head.saturating_sub(stats.confirmed_block()));
+    }
+}
+
 /// Runs batch submission until `shutdown` turns true. After an error the submitter is
 /// reopened from its persisted cursor, so nothing is skipped.
 pub async fn run_batcher(
@@ -261,6 +275,7 @@ pub async fn run_batcher(
             biased;
             _ = shutdown.wait_for(|s| *s) => break,
             step = sub.catch_up(&source) => step,
+            never = track_backlog(&node, &backlog, &stats) => match never {},
         };
         match step {
             Ok(confirmed) => heads.update(&node, da.as_ref(), sub, confirmed).await,
