@@ -516,13 +516,21 @@ async fn switching_to_the_fallback_da_loses_and_repeats_nothing() {
             .iter()
             .filter(|f| f.reference.version() == Some(altius_da::FALLBACK_COMMITMENT_VERSION))
             .count();
-        assert_eq!(frames.len() - on_fallback, 3, "the primary took three frames");
+        assert_eq!(
+            frames.len() - on_fallback,
+            3,
+            "the primary took three frames"
+        );
         assert_eq!(
             fallback.latest_height().unwrap(),
             Some(on_fallback as u64),
             "every other frame went to the fallback, once"
         );
-        assert_eq!(sub.verify(0).await.unwrap(), None, "all of it can be read back");
+        assert_eq!(
+            sub.verify(0).await.unwrap(),
+            None,
+            "all of it can be read back"
+        );
         let decoded = decode_all(&sub, da.as_ref()).await;
         assert_eq!(decoded, expected(&source, 9), "{kind:?}");
     }
