@@ -294,6 +294,24 @@ mod tests {
     }
 
     #[test]
+    fn metrics_and_fallback_sections() {
+        let c: NodeConfig = toml::from_str("[metrics]\nenabled = true\nport = 0\n").unwrap();
+        assert!(c.metrics.enabled);
+        assert_eq!(
+            (c.metrics.port, c.metrics.addr),
+            (0, IpAddr::from([127, 0, 0, 1]))
+        );
+        let no_layer: NodeConfig = toml::from_str("[da_fallback]\nafter_secs = 30\n").unwrap();
+        let err = no_layer.validate().unwrap_err().to_string();
+        assert!(err.contains("da_fallback"), "{err}");
+        let text = "[da_fallback]\nafter_secs = 30\n[da_fallback.ethereum_calldata]\n\
+                    l1_rpc_url = \"http://l1:8545\"\nl2_chain_id = 5\nbatcher_key_env = \"K\"\n";
+        let on: NodeConfig = toml::from_str(text).unwrap();
+        on.validate().unwrap();
+        assert!(on.da_fallback.is_enabled());
+    }
+
+    #[test]
     fn rejects_bad_values() {
         let mut c = NodeConfig::default();
         c.sequencer.block_time = -1.0;

@@ -7,6 +7,8 @@ pub mod batcher;
 pub mod finality;
 pub mod metrics;
 pub mod proposer;
+#[cfg(test)]
+mod reorg_tests;
 
 pub use batcher::{ChainSource, Throttle, block_data, open_submitter, run_batcher};
 pub use metrics::{MetricSources, NodeMetrics, serve_metrics};
