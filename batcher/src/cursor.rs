@@ -143,16 +143,30 @@ impl Cursor {
         txn.commit().map_err(BatcherError::storage)
     }
 
-    /// The submitted frames of the channels ending after `block`, oldest first. Frames are
-    /// recorded in block order, so this reads from the newest back.
+    /// The submitted frames of the channels ending after `block`, oldest first.
     pub(crate) fn frames_after(&self, block: u64) -> Result<Vec<SubmittedFrame>, BatcherError> {
+        self.newest_while(|f| f.last_block > block)
+    }
+
+    /// The submitted frames at DA heights above `height`, oldest first.
+    pub(crate) fn frames_above(&self, height: u64) -> Result<Vec<SubmittedFrame>, BatcherError> {
+        self.newest_while(|f| f.reference.height > height)
+    }
+
+    /// The newest frames for which `keep` holds, oldest first. Frames are recorded in
+    /// block (and so DA height) order, so this reads from the newest back and stops at the
+    /// first frame that fails `keep`.
+    fn newest_while(
+        &self,
+        keep: impl Fn(&SubmittedFrame) -> bool,
+    ) -> Result<Vec<SubmittedFrame>, BatcherError> {
         let txn = self.db.begin_read().map_err(BatcherError::storage)?;
         let table = txn.open_table(FRAMES).map_err(BatcherError::storage)?;
         let mut out = Vec::new();
         for entry in table.iter().map_err(BatcherError::storage)?.rev() {
             let (_, value) = entry.map_err(BatcherError::storage)?;
             let frame = SubmittedFrame::decode(value.value())?;
-            if frame.last_block <= block {
+            if !keep(&frame) {
                 break;
             }
             out.push(frame);
@@ -264,6 +278,9 @@ mod tests {
         assert_eq!(cursor.frames_after(3).unwrap(), all[2..].to_vec());
         assert_eq!(cursor.frames_after(9).unwrap(), vec![]);
         assert_eq!(cursor.frames_after(0).unwrap(), all.to_vec());
+        // The frame of block n sits at DA height n here.
+        assert_eq!(cursor.frames_above(4).unwrap(), all[3..].to_vec());
+        assert_eq!(cursor.frames_above(0).unwrap(), all.to_vec());
         assert_eq!(cursor.rewind(3).unwrap(), 2);
         assert_eq!(cursor.frames().unwrap(), all[..2].to_vec());
         assert_eq!(cursor.last_frame().unwrap(), Some(all[1].clone()));

@@ -28,6 +28,18 @@ impl BatchSubmitter {
     /// layer could not be asked (then nothing changes; call again later).
     pub async fn verify(&mut self, after_block: u64) -> Result<Option<u64>, BatcherError> {
         let frames = self.cursor.frames_after(after_block)?;
+        self.check(&frames).await
+    }
+
+    /// Like [`Self::verify`], for the frames at DA heights above `da_height`, whatever
+    /// their blocks: for when the DA layer's finalized height went back (a reorg deeper
+    /// than finality, as when a development L1 is reverted or restarted).
+    pub async fn verify_above(&mut self, da_height: u64) -> Result<Option<u64>, BatcherError> {
+        let frames = self.cursor.frames_above(da_height)?;
+        self.check(&frames).await
+    }
+
+    async fn check(&mut self, frames: &[SubmittedFrame]) -> Result<Option<u64>, BatcherError> {
         let confirmed = frames.iter().filter(|f| f.last_block <= self.confirmed);
         for frame in confirmed {
             match self.da.fetch(&frame.reference).await {

@@ -6,10 +6,10 @@
 //! there `finalized` moves with `safe`; on Ethereum it follows L1's `finalized` block.
 //!
 //! Every `verify_interval_ms` the frames of blocks that are safe but not finalized are read
-//! back from the DA layer; when an L1 reorg dropped one, the submitter rewinds and `safe`
-//! moves back to the last block whose data is still there.
+//! back from the DA layer ([`super::verify::Verifier`]); when an L1 reorg dropped one, the
+//! submitter rewinds and `safe` moves back to the last block whose data is still there.
 
-use super::finality::Finality;
+use super::{finality::Finality, verify::Verifier};
 use crate::{
     node::{Node, NodeError},
     store::StoredBlock,
@@ -26,7 +26,7 @@ use std::{
         Arc,
         atomic::{AtomicBool, Ordering},
     },
-    time::{Duration, Instant},
+    time::Duration,
 };
 use tokio::sync::watch;
 use tracing::{info, warn};
@@ -175,35 +175,26 @@ impl Heads {
     }
 
     /// Moves `safe` back to `confirmed` after the submitter rewound (data left the DA
-    /// layer). `finalized` stays: only data of blocks after it is checked.
+    /// layer). `finalized` moves back only if the DA layer took back data it had called
+    /// final (a development L1 reverted or restarted).
     fn rewind(&mut self, node: &Node, confirmed: u64) {
         self.finality.forget_loaded();
         if confirmed >= self.safe {
             return;
         }
-        match write_heads(node, confirmed, None) {
+        let finalized = (confirmed < self.finality.finalized()).then_some(confirmed);
+        match write_heads(node, confirmed, finalized) {
             Ok(()) => {
                 warn!(target: "altius::batcher", from = self.safe, to = confirmed, "safe head moved back: its batch data is no longer on the DA layer");
                 self.safe = confirmed;
+                if let Some(f) = finalized {
+                    warn!(target: "altius::batcher", from = self.finality.finalized(), to = f, "finalized head moved back: the DA layer dropped data it had finalized");
+                    self.finality = Finality::new(f);
+                }
             }
             Err(e) => warn!(target: "altius::batcher", error = %e, "cannot record the safe head"),
         }
     }
-}
-
-/// Reads back the frames of the blocks after `finalized` if `verify_interval` passed since
-/// `last`; returns the submitter's new confirmed block if it had to rewind.
-async fn verify_due(
-    sub: &mut BatchSubmitter,
-    finalized: u64,
-    interval: Duration,
-    last: &mut Instant,
-) -> Result<Option<u64>, BatcherError> {
-    if last.elapsed() < interval {
-        return Ok(None);
-    }
-    *last = Instant::now();
-    sub.verify(finalized).await
 }
 
 /// Keeps `backlog` current while the submitter is busy (a submission may wait for the DA
@@ -236,8 +227,9 @@ pub async fn run_batcher(
         finality: Finality::new(node.store.finalized_number().unwrap_or(0)),
     };
     let retry = Duration::from_millis(node.config.batcher.retry_backoff_ms);
-    let verify_interval = Duration::from_millis(node.config.batcher.verify_interval_ms);
-    let mut last_verify = Instant::now();
+    let mut verifier = Verifier::new(Duration::from_millis(
+        node.config.batcher.verify_interval_ms,
+    ));
     loop {
         tokio::select! {
             biased;
@@ -262,7 +254,7 @@ pub async fn run_batcher(
         let step = tokio::select! {
             biased;
             _ = shutdown.wait_for(|s| *s) => break,
-            step = verify_due(sub, finalized, verify_interval, &mut last_verify) => step,
+            step = verifier.run(sub, da.as_ref(), finalized) => step,
         };
         match step {
             Ok(Some(confirmed)) => heads.rewind(&node, confirmed),

@@ -9,6 +9,7 @@ pub mod metrics;
 pub mod proposer;
 #[cfg(test)]
 mod reorg_tests;
+pub mod verify;
 
 pub use batcher::{ChainSource, Throttle, block_data, open_submitter, run_batcher};
 pub use metrics::{MetricSources, NodeMetrics, serve_metrics};

@@ -8,17 +8,21 @@ use altius_batcher::{BacklogGauge, SubmitterStats};
 use altius_da::{DaClient, DaError, DaFuture, DaReference, FallbackDa, LocalDa};
 use altius_engine::Genesis;
 use std::{
-    sync::{Arc, Mutex},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
     time::Duration,
 };
 use tokio::sync::watch;
 
-/// The node's local DA, except that it forgets chosen references and that nothing is ever
-/// final (so every frame stays subject to checks).
+/// The node's local DA, except that it forgets chosen references and that its finalized
+/// height is set by the test (0: nothing is final, every frame stays subject to checks).
 #[derive(Debug)]
 struct Forgetful {
     inner: LocalDa,
     forgotten: Mutex<Vec<DaReference>>,
+    finalized: AtomicU64,
 }
 
 impl DaClient for Forgetful {
@@ -46,7 +50,8 @@ impl DaClient for Forgetful {
     }
 
     fn finalized_height(&self) -> DaFuture<'_, u64> {
-        Box::pin(async { Ok(0) })
+        let height = self.finalized.load(Ordering::SeqCst);
+        Box::pin(async move { Ok(height) })
     }
 }
 
@@ -75,6 +80,7 @@ async fn lost_batch_data_moves_safe_back_and_is_submitted_again() {
     let da = Arc::new(Forgetful {
         inner: LocalDa::with_database(node.db.clone()).unwrap(),
         forgotten: Mutex::default(),
+        finalized: AtomicU64::new(0),
     });
     let stats = SubmitterStats::new();
     let start = || {
@@ -209,6 +215,67 @@ async fn blocks_become_safe_through_the_fallback_and_the_metrics_say_so() {
     let text = metrics.render().unwrap();
     assert!(text.contains("\naltius_da_fallback_active 1\n"), "{text}");
     assert!(text.contains("\naltius_l2_safe_block 3\n"), "{text}");
+    stop.send(true).unwrap();
+    task.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_da_layer_taking_back_final_data_moves_finalized_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = NodeConfig::default();
+    config.datadir.0 = dir.path().to_owned();
+    config.batcher.max_channel_age_ms = 1;
+    config.batcher.max_channel_duration_blocks = 2;
+    config.batcher.verify_interval_ms = 20;
+    let node = Node::open(config, &Genesis::dev(&dev::dev_addresses())).unwrap();
+    for _ in 0..4 {
+        build_block(&node).unwrap();
+    }
+    let da = Arc::new(Forgetful {
+        inner: LocalDa::with_database(node.db.clone()).unwrap(),
+        forgotten: Mutex::default(),
+        finalized: AtomicU64::new(1_000),
+    });
+    let stats = SubmitterStats::new();
+    let (stop, stop_rx) = watch::channel(false);
+    let handles = (BacklogGauge::new(), stats.clone());
+    let task = tokio::spawn(run_batcher(node.clone(), da.clone(), handles, stop_rx));
+    let heads = || {
+        let store = &node.store;
+        (
+            store.safe_number().unwrap(),
+            store.finalized_number().unwrap(),
+        )
+    };
+    wait_until("safe and finalized 4", || heads() == (4, 4)).await;
+    // Let the verifier see the finalized height 1000 before it goes back.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+
+    // A development L1 reverted: the data of the channel holding block 3 is gone, and the
+    // L1's finalized height went back to 0.
+    let open = || super::open_submitter(&node, da.clone(), BacklogGauge::new(), stats.clone());
+    let frames = open().unwrap().submitted_frames().unwrap();
+    let lost: Vec<_> = frames
+        .iter()
+        .filter(|f| f.first_block <= 3 && f.last_block >= 3)
+        .map(|f| f.reference.clone())
+        .collect();
+    let first_lost = frames
+        .iter()
+        .find(|f| f.last_block >= 3)
+        .unwrap()
+        .first_block;
+    da.forgotten.lock().unwrap().extend(lost);
+    da.finalized.store(0, Ordering::SeqCst);
+    wait_until("a rewind", || stats.rewinds() >= 1).await;
+    // The data goes out again; finalized stays back while the DA finalizes nothing.
+    wait_until("safe 4 again", || {
+        heads().0 >= 4 && stats.confirmed_block() >= 4
+    })
+    .await;
+    assert_eq!(heads().1, first_lost - 1, "finalized moved back");
+    da.finalized.store(1_000, Ordering::SeqCst);
+    wait_until("finalized 4 again", || heads() == (4, 4)).await;
     stop.send(true).unwrap();
     task.await.unwrap();
 }
