@@ -36,6 +36,7 @@ pub enum BatchKind {
 /// max_backlog_blocks = 600
 /// retry_backoff_ms = 500
 /// max_retry_backoff_ms = 30000
+/// verify_interval_ms = 12000
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -63,6 +64,10 @@ pub struct BatcherConfig {
     pub retry_backoff_ms: u64,
     /// Longest delay between retries (default 30,000 ms).
     pub max_retry_backoff_ms: u64,
+    /// How often the frames of channels that are not finalized are read back from the DA
+    /// layer to notice an L1 reorg that dropped them (default 12,000 ms, one L1 slot);
+    /// dropped data is submitted again and the `safe` head moves back.
+    pub verify_interval_ms: u64,
 }
 
 impl Default for BatcherConfig {
@@ -77,6 +82,7 @@ impl Default for BatcherConfig {
             max_backlog_blocks: 600,
             retry_backoff_ms: 500,
             max_retry_backoff_ms: 30_000,
+            verify_interval_ms: 12_000,
         }
     }
 }
@@ -89,9 +95,12 @@ impl BatcherConfig {
                 "batcher.max_frame_size must exceed the {FRAME_OVERHEAD}-byte frame overhead"
             )));
         }
-        if self.max_channel_duration_blocks == 0 || self.max_channel_age_ms == 0 {
+        if self.max_channel_duration_blocks == 0
+            || self.max_channel_age_ms == 0
+            || self.verify_interval_ms == 0
+        {
             return Err(BatcherError::InvalidConfig(
-                "batcher.max_channel_duration_blocks and max_channel_age_ms must be > 0".into(),
+                "batcher.max_channel_duration_blocks, max_channel_age_ms and verify_interval_ms must be > 0".into(),
             ));
         }
         if self.retry_backoff_ms == 0 || self.max_retry_backoff_ms < self.retry_backoff_ms {

@@ -143,6 +143,79 @@ impl Cursor {
         txn.commit().map_err(BatcherError::storage)
     }
 
+    /// The submitted frames of the channels ending after `block`, oldest first.
+    pub(crate) fn frames_after(&self, block: u64) -> Result<Vec<SubmittedFrame>, BatcherError> {
+        self.newest_while(|f| f.last_block > block)
+    }
+
+    /// The submitted frames at DA heights above `height`, oldest first.
+    pub(crate) fn frames_above(&self, height: u64) -> Result<Vec<SubmittedFrame>, BatcherError> {
+        self.newest_while(|f| f.reference.height > height)
+    }
+
+    /// The newest frames for which `keep` holds, oldest first. Frames are recorded in
+    /// block (and so DA height) order, so this reads from the newest back and stops at the
+    /// first frame that fails `keep`.
+    fn newest_while(
+        &self,
+        keep: impl Fn(&SubmittedFrame) -> bool,
+    ) -> Result<Vec<SubmittedFrame>, BatcherError> {
+        let txn = self.db.begin_read().map_err(BatcherError::storage)?;
+        let table = txn.open_table(FRAMES).map_err(BatcherError::storage)?;
+        let mut out = Vec::new();
+        for entry in table.iter().map_err(BatcherError::storage)?.rev() {
+            let (_, value) = entry.map_err(BatcherError::storage)?;
+            let frame = SubmittedFrame::decode(value.value())?;
+            if !keep(&frame) {
+                break;
+            }
+            out.push(frame);
+        }
+        out.reverse();
+        Ok(out)
+    }
+
+    /// The most recently recorded frame.
+    pub(crate) fn last_frame(&self) -> Result<Option<SubmittedFrame>, BatcherError> {
+        let txn = self.db.begin_read().map_err(BatcherError::storage)?;
+        let table = txn.open_table(FRAMES).map_err(BatcherError::storage)?;
+        let last = table.last().map_err(BatcherError::storage)?;
+        last.map(|(_, v)| SubmittedFrame::decode(v.value()))
+            .transpose()
+    }
+
+    /// Rewinds to `confirmed` in one transaction: the `confirmed` and `closed` marks move
+    /// there and the records of the frames of channels starting after it are removed (they
+    /// are submitted again). Returns how many records were removed.
+    pub(crate) fn rewind(&self, confirmed: u64) -> Result<usize, BatcherError> {
+        let txn = self.db.begin_write().map_err(BatcherError::storage)?;
+        let mut removed = 0;
+        {
+            let mut frames = txn.open_table(FRAMES).map_err(BatcherError::storage)?;
+            loop {
+                let last = frames.last().map_err(BatcherError::storage)?;
+                let Some(key) = last
+                    .map(|(k, v)| SubmittedFrame::decode(v.value()).map(|f| (k.value(), f)))
+                    .transpose()?
+                    .filter(|(_, f)| f.first_block > confirmed)
+                    .map(|(k, _)| k)
+                else {
+                    break;
+                };
+                frames.remove(key).map_err(BatcherError::storage)?;
+                removed += 1;
+            }
+            let mut cursor = txn.open_table(CURSOR).map_err(BatcherError::storage)?;
+            for key in [KEY_CONFIRMED, KEY_CLOSED] {
+                cursor
+                    .insert(key, confirmed)
+                    .map_err(BatcherError::storage)?;
+            }
+        }
+        txn.commit().map_err(BatcherError::storage)?;
+        Ok(removed)
+    }
+
     /// Every submitted frame, oldest first.
     pub(crate) fn frames(&self) -> Result<Vec<SubmittedFrame>, BatcherError> {
         let txn = self.db.begin_read().map_err(BatcherError::storage)?;
@@ -180,5 +253,42 @@ mod tests {
         assert_eq!(cursor.frames().unwrap(), vec![frame.clone(), frame]);
         assert_eq!(cursor.confirmed().unwrap(), Some(9));
         assert!(SubmittedFrame::decode(&[0; 3]).is_err());
+    }
+
+    #[test]
+    fn rewind_drops_the_frames_of_later_channels() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Arc::new(Database::create(dir.path().join("c.redb")).unwrap());
+        let cursor = Cursor::open(db).unwrap();
+        let frame = |first, last, number| SubmittedFrame {
+            channel_id: ChannelId([first as u8; 16]),
+            first_block: first,
+            last_block: last,
+            frame_number: number,
+            reference: DaReference::keccak(first, 0, B256::ZERO),
+        };
+        let all = [
+            frame(1, 3, 0),
+            frame(1, 3, 1),
+            frame(4, 5, 0),
+            frame(6, 9, 0),
+        ];
+        all.iter().for_each(|f| cursor.record_frame(f).unwrap());
+        cursor.set_confirmed(9).unwrap();
+        assert_eq!(cursor.frames_after(3).unwrap(), all[2..].to_vec());
+        assert_eq!(cursor.frames_after(9).unwrap(), vec![]);
+        assert_eq!(cursor.frames_after(0).unwrap(), all.to_vec());
+        // The frame of block n sits at DA height n here.
+        assert_eq!(cursor.frames_above(4).unwrap(), all[3..].to_vec());
+        assert_eq!(cursor.frames_above(0).unwrap(), all.to_vec());
+        assert_eq!(cursor.rewind(3).unwrap(), 2);
+        assert_eq!(cursor.frames().unwrap(), all[..2].to_vec());
+        assert_eq!(cursor.last_frame().unwrap(), Some(all[1].clone()));
+        assert_eq!(
+            (cursor.confirmed().unwrap(), cursor.closed().unwrap()),
+            (Some(3), Some(3))
+        );
+        cursor.record_frame(&frame(4, 4, 0)).unwrap();
+        assert_eq!(cursor.frames_after(3).unwrap(), vec![frame(4, 4, 0)]);
     }
 }

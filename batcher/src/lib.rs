@@ -78,7 +78,7 @@ pub use frame::{
 };
 pub use inbox::batch_inbox_address;
 pub use span_channel::SpanChannelBuilder;
-pub use submitter::{BacklogGauge, BatchSubmitter, L2BlockData, L2BlockSource};
+pub use submitter::{BacklogGauge, BatchSubmitter, L2BlockData, L2BlockSource, SubmitterStats};
 
 #[cfg(test)]
 mod fixture_tests;

@@ -1,7 +1,13 @@
 //! [`BatchSubmitter`]: L2 blocks to channels to frames on a DA layer, with a persistent
 //! cursor so that a restart resumes without a gap or a duplicate.
 
+mod reorg;
+mod stats;
+
+pub use stats::SubmitterStats;
+
 use std::{
+    collections::BTreeMap,
     fmt,
     sync::{
         Arc,
@@ -118,6 +124,9 @@ impl OpenChannel {
 /// ID (its orphaned frames never complete a channel, so derivation ignores them).
 ///
 /// Failed submissions are retried with exponential backoff forever: no block is dropped.
+/// [`Self::verify`] re-reads the frames of channels that are not final from the DA layer;
+/// when one is gone (an L1 reorg dropped its transaction), the submitter rewinds to the
+/// first block of its channel and submits everything from there again.
 pub struct BatchSubmitter {
     da: Arc<dyn DaClient>,
     config: BatcherConfig,
@@ -128,6 +137,9 @@ pub struct BatchSubmitter {
     next_block: u64,
     open: Option<OpenChannel>,
     backlog: BacklogGauge,
+    stats: SubmitterStats,
+    /// Transaction bytes of every block taken in and not confirmed yet, by block number.
+    unconfirmed_bytes: BTreeMap<u64, u64>,
 }
 
 impl fmt::Debug for BatchSubmitter {
@@ -158,6 +170,10 @@ impl BatchSubmitter {
             cursor.set_closed(confirmed)?;
         }
         info!(target: "altius::batcher", da = da.kind(), confirmed, "batch submitter opened");
+        let stats = SubmitterStats::new();
+        stats.set_confirmed_block(confirmed);
+        let last_height = cursor.last_frame()?.map_or(0, |f| f.reference.height);
+        stats.set_last_da_height(last_height);
         Ok(Self {
             da,
             config,
@@ -168,6 +184,8 @@ impl BatchSubmitter {
             next_block: confirmed.saturating_add(1),
             open: None,
             backlog: BacklogGauge::default(),
+            stats,
+            unconfirmed_bytes: BTreeMap::new(),
         })
     }
 
@@ -190,6 +208,19 @@ impl BatchSubmitter {
     /// A handle on the backlog, updated by [`Self::catch_up`].
     pub fn backlog(&self) -> BacklogGauge {
         self.backlog.clone()
+    }
+
+    /// Reports the submitter's figures through `stats` (shared with the metrics) from now on.
+    pub fn with_stats(mut self, stats: SubmitterStats) -> Self {
+        stats.set_confirmed_block(self.stats.confirmed_block());
+        stats.set_last_da_height(self.stats.last_da_height());
+        self.stats = stats;
+        self
+    }
+
+    /// A handle on the submitter's figures.
+    pub fn stats(&self) -> SubmitterStats {
+        self.stats.clone()
     }
 
     /// Every frame submitted so far, oldest first.
@@ -228,6 +259,10 @@ impl BatchSubmitter {
             });
         }
         let batch = block.to_batch();
+        let bytes = block.transactions.iter().map(|t| t.len() as u64).sum();
+        self.unconfirmed_bytes.insert(block.number, bytes);
+        self.stats
+            .set_backlog_bytes(self.unconfirmed_bytes.values().sum());
         let added = match self.open.as_mut() {
             Some(open) => add_to(open, batch.clone(), block.number).is_ok(),
             None => false,
@@ -274,9 +309,12 @@ impl BatchSubmitter {
         };
         let frames = self.encoder.encode(&channel)?;
         self.cursor.set_closed(open.last)?;
-        for frame in &frames {
+        for (i, frame) in frames.iter().enumerate() {
+            self.stats.set_pending_frames((frames.len() - i) as u64);
             let data = encode_tx_data(std::slice::from_ref(frame))?;
             let reference = self.submit_with_retry(data).await;
+            let height = reference.height.max(self.stats.last_da_height());
+            self.stats.set_last_da_height(height);
             self.cursor.record_frame(&SubmittedFrame {
                 channel_id: channel.id,
                 first_block: open.first,
@@ -285,8 +323,15 @@ impl BatchSubmitter {
                 reference,
             })?;
         }
+        self.stats.set_pending_frames(0);
         self.cursor.set_confirmed(open.last)?;
         self.confirmed = open.last;
+        self.stats.set_confirmed_block(open.last);
+        self.unconfirmed_bytes = self
+            .unconfirmed_bytes
+            .split_off(&open.last.saturating_add(1));
+        self.stats
+            .set_backlog_bytes(self.unconfirmed_bytes.values().sum());
         info!(target: "altius::batcher", channel = %channel.id, first = open.first, last = open.last, frames = frames.len(), bytes = channel.data.len(), "channel submitted");
         Ok(())
     }

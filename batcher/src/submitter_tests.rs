@@ -332,3 +332,206 @@ async fn crash_in_the_middle_of_a_channel_rebuilds_it_whole() {
         "orphaned frames never complete a channel"
     );
 }
+
+/// The local DA, except that it "forgets" chosen submissions, as an L1 reorg that drops
+/// batcher transactions does: fetching them fails as not canonical. With `down`, every
+/// fetch fails as unavailable.
+#[derive(Debug)]
+struct ForgetfulDa {
+    inner: LocalDa,
+    forgotten: Mutex<Vec<DaReference>>,
+    down: std::sync::atomic::AtomicBool,
+}
+
+impl DaClient for ForgetfulDa {
+    fn kind(&self) -> &'static str {
+        "forgetful"
+    }
+
+    fn submit(&self, data: Bytes) -> DaFuture<'_, DaReference> {
+        self.inner.submit(data)
+    }
+
+    fn fetch<'a>(&'a self, reference: &'a DaReference) -> DaFuture<'a, Bytes> {
+        if self.down.load(Ordering::SeqCst) {
+            return Box::pin(async { Err(DaError::Unavailable("down".into())) });
+        }
+        if self.forgotten.lock().unwrap().contains(reference) {
+            let height = reference.height;
+            return Box::pin(async move {
+                Err(DaError::NotCanonical {
+                    height,
+                    tx_hash: B256::ZERO,
+                    reason: "reorged out".into(),
+                })
+            });
+        }
+        self.inner.fetch(reference)
+    }
+
+    fn finalized_height(&self) -> DaFuture<'_, u64> {
+        self.inner.finalized_height()
+    }
+}
+
+#[tokio::test]
+async fn frames_dropped_by_a_reorg_are_submitted_again() {
+    for kind in [BatchKind::Singular, BatchKind::Span] {
+        let (_dir, db) = temp_db();
+        let da = Arc::new(ForgetfulDa {
+            inner: LocalDa::with_database(db.clone()).unwrap(),
+            forgotten: Mutex::default(),
+            down: Default::default(),
+        });
+        let open = || BatchSubmitter::open(db.clone(), da.clone(), config(kind), PARAMS, 0);
+        let mut sub = open().unwrap();
+        let source = VecSource::default();
+        source.extend_to(9);
+        sub.catch_up(&source).await.unwrap();
+        sub.close_channel().await.unwrap();
+        assert_eq!(sub.confirmed_block(), 9);
+        assert_eq!(sub.verify(0).await.unwrap(), None, "nothing lost yet");
+
+        // The reorg takes away the second frame of the channel holding block 5, and so
+        // everything after it on L1 with it.
+        let frames = sub.submitted_frames().unwrap();
+        let lost: Vec<_> = frames.iter().filter(|f| f.last_block >= 5).collect();
+        let first_lost = lost[0].first_block;
+        assert!(first_lost > 1 && first_lost <= 5, "{kind:?}: {first_lost}");
+        let forget = lost.iter().skip(1).map(|f| f.reference.clone());
+        da.forgotten.lock().unwrap().extend(forget);
+
+        // Unreachable: nothing can be told, nothing changes.
+        da.down.store(true, Ordering::SeqCst);
+        assert_eq!(sub.verify(0).await.unwrap(), None);
+        da.down.store(false, Ordering::SeqCst);
+        // Final data is not checked again.
+        assert_eq!(sub.verify(9).await.unwrap(), None);
+
+        let stats = sub.stats();
+        assert_eq!(
+            sub.verify(0).await.unwrap(),
+            Some(first_lost - 1),
+            "{kind:?}"
+        );
+        assert_eq!(
+            (sub.confirmed_block(), sub.next_block()),
+            (first_lost - 1, first_lost)
+        );
+        assert_eq!(
+            (stats.rewinds(), stats.confirmed_block()),
+            (1, first_lost - 1)
+        );
+        let kept = sub.submitted_frames().unwrap();
+        assert!(kept.iter().all(|f| f.last_block < first_lost), "{kept:?}");
+
+        // The cursor was rewound on disk too: a restart resumes at the first lost block.
+        drop(sub);
+        let mut sub = open().unwrap();
+        assert_eq!(sub.next_block(), first_lost);
+        source.extend_to(11);
+        sub.catch_up(&source).await.unwrap();
+        sub.close_channel().await.unwrap();
+        assert_eq!(
+            sub.verify(0).await.unwrap(),
+            None,
+            "the new frames are there"
+        );
+        assert_eq!(sub.stats().last_da_height(), {
+            let last = sub.submitted_frames().unwrap().pop().unwrap();
+            last.reference.height
+        });
+        // What is on the DA layer now decodes to every block once, in order.
+        let decoded = decode_all(&sub, da.as_ref()).await;
+        assert_eq!(decoded, expected(&source, 11), "{kind:?}");
+    }
+}
+
+#[tokio::test]
+async fn stats_report_backlog_bytes_and_confirmed_heights() {
+    let (_dir, db) = temp_db();
+    let da = Arc::new(LocalDa::with_database(db.clone()).unwrap());
+    let cfg = BatcherConfig {
+        max_channel_duration_blocks: 100,
+        ..config(BatchKind::Singular)
+    };
+    let mut sub = BatchSubmitter::open(db, da, cfg, PARAMS, 0).unwrap();
+    let stats = sub.stats();
+    let source = VecSource::default();
+    source.extend_to(4);
+    sub.catch_up(&source).await.unwrap();
+    let bytes: u64 = source
+        .all()
+        .iter()
+        .flat_map(|b| &b.transactions)
+        .map(|t| t.len() as u64)
+        .sum();
+    assert!(bytes > 0);
+    assert_eq!(
+        stats.backlog_bytes(),
+        bytes,
+        "four blocks in the open channel"
+    );
+    assert_eq!((stats.confirmed_block(), stats.last_da_height()), (0, 0));
+    sub.close_channel().await.unwrap();
+    assert_eq!((stats.backlog_bytes(), stats.pending_frames()), (0, 0));
+    assert_eq!(stats.confirmed_block(), 4);
+    let frames = sub.submitted_frames().unwrap();
+    assert_eq!(
+        stats.last_da_height(),
+        frames.last().unwrap().reference.height
+    );
+    assert!(stats.last_da_height() > 0);
+}
+
+#[tokio::test]
+async fn switching_to_the_fallback_da_loses_and_repeats_nothing() {
+    for kind in [BatchKind::Singular, BatchKind::Span] {
+        let (_dir, db) = temp_db();
+        let fallback_dir = tempfile::tempdir().unwrap();
+        let primary = Arc::new(DiesAfter {
+            inner: LocalDa::with_database(db.clone()).unwrap(),
+            ok: AtomicU32::new(3),
+        });
+        let fallback = Arc::new(LocalDa::open(fallback_dir.path().join("l1.redb")).unwrap());
+        let after = std::time::Duration::from_millis(20);
+        let da = Arc::new(altius_da::FallbackDa::new(
+            primary.clone(),
+            fallback.clone(),
+            after,
+            std::time::Duration::from_secs(3600),
+        ));
+        let cfg = BatcherConfig {
+            max_retry_backoff_ms: 8,
+            ..config(kind)
+        };
+        let mut sub = BatchSubmitter::open(db, da.clone(), cfg, PARAMS, 0).unwrap();
+        let source = VecSource::default();
+        source.extend_to(9);
+        sub.catch_up(&source).await.unwrap();
+        sub.close_channel().await.unwrap();
+        assert!(da.status().is_active(), "{kind:?}");
+        let frames = sub.submitted_frames().unwrap();
+        let on_fallback = frames
+            .iter()
+            .filter(|f| f.reference.version() == Some(altius_da::FALLBACK_COMMITMENT_VERSION))
+            .count();
+        assert_eq!(
+            frames.len() - on_fallback,
+            3,
+            "the primary took three frames"
+        );
+        assert_eq!(
+            fallback.latest_height().unwrap(),
+            Some(on_fallback as u64),
+            "every other frame went to the fallback, once"
+        );
+        assert_eq!(
+            sub.verify(0).await.unwrap(),
+            None,
+            "all of it can be read back"
+        );
+        let decoded = decode_all(&sub, da.as_ref()).await;
+        assert_eq!(decoded, expected(&source, 9), "{kind:?}");
+    }
+}

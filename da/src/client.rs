@@ -29,4 +29,13 @@ pub trait DaClient: Send + Sync + fmt::Debug {
     /// is final. Never decreases on a healthy backend; 0 when nothing is final yet.
     /// An unreachable backend is the retryable [`DaError::Unavailable`].
     fn finalized_height(&self) -> DaFuture<'_, u64>;
+
+    /// [`Self::finalized_height`] of the layer holding `reference`: the same for every
+    /// reference, except for clients that put data on more than one layer (such as
+    /// [`crate::FallbackDa`]), whose references with different commitment versions may
+    /// live on layers with unrelated heights.
+    fn finalized_height_for<'a>(&'a self, reference: &'a DaReference) -> DaFuture<'a, u64> {
+        let _ = reference;
+        self.finalized_height()
+    }
 }

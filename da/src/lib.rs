@@ -37,6 +37,7 @@ mod celestia;
 mod client;
 mod config;
 mod error;
+mod fallback;
 mod http;
 mod local;
 mod reference;
@@ -65,5 +66,6 @@ pub use celestia::{
 pub use client::{DaClient, DaFuture};
 pub use config::DaConfig;
 pub use error::DaError;
+pub use fallback::{FALLBACK_COMMITMENT_VERSION, FallbackConfig, FallbackDa, FallbackStatus};
 pub use local::{LocalDa, MAX_LOCAL_SUBMISSION_SIZE};
 pub use reference::{DaReference, KECCAK_COMMITMENT_VERSION, L1_TX_COMMITMENT_VERSION};

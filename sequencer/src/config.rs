@@ -5,7 +5,7 @@
 
 use crate::mempool::MempoolConfig;
 use altius_batcher::BatcherConfig;
-use altius_da::DaConfig;
+use altius_da::{DaConfig, FallbackConfig};
 use altius_engine::ChainSpec;
 use altius_settlement::SettlementConfig;
 use serde::{Deserialize, Serialize};
@@ -29,6 +29,8 @@ pub struct NodeConfig {
     pub rpc: RpcConfig,
     /// Data availability layer for batches (default: local, in the node's database).
     pub da: DaConfig,
+    /// Optional second DA layer (Ethereum calldata) used while `da` keeps failing (off).
+    pub da_fallback: FallbackConfig,
     /// Batch submission.
     pub batcher: BatcherConfig,
     /// Output proposals (default: local, in the node's database).
@@ -37,6 +39,8 @@ pub struct NodeConfig {
     pub state: StateSection,
     /// Block execution: parallel or sequential, threads.
     pub execution: ExecutionSection,
+    /// Prometheus metrics endpoint (off by default).
+    pub metrics: MetricsConfig,
 }
 
 /// How blocks are executed.
@@ -58,6 +62,28 @@ pub struct ExecutionSection {
     pub mode: ExecutionKind,
     /// Threads of the parallel engine; 0 uses all cores.
     pub threads: usize,
+}
+
+/// The `[metrics]` section: `GET /metrics` in the Prometheus text format on its own port.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Serve metrics (default false).
+    pub enabled: bool,
+    /// Address to listen on.
+    pub addr: IpAddr,
+    /// Port to listen on (default 9001); `0` picks a free port (printed at start-up).
+    pub port: u16,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            addr: IpAddr::from([127, 0, 0, 1]),
+            port: 9001,
+        }
+    }
 }
 
 /// The `[state]` section: how the SSMT state is laid out and cached.
@@ -244,6 +270,9 @@ impl NodeConfig {
         self.da
             .validate()
             .map_err(|e| ConfigError::Invalid(format!("da: {e}")))?;
+        self.da_fallback
+            .validate()
+            .map_err(|e| ConfigError::Invalid(format!("da_fallback: {e}")))?;
         self.batcher
             .validate()
             .and_then(|()| self.batcher.clone().sized_for_da(self.da.kind()).map(drop))
@@ -286,6 +315,24 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("colour"), "{err}");
+    }
+
+    #[test]
+    fn metrics_and_fallback_sections() {
+        let c: NodeConfig = toml::from_str("[metrics]\nenabled = true\nport = 0\n").unwrap();
+        assert!(c.metrics.enabled);
+        assert_eq!(
+            (c.metrics.port, c.metrics.addr),
+            (0, IpAddr::from([127, 0, 0, 1]))
+        );
+        let no_layer: NodeConfig = toml::from_str("[da_fallback]\nafter_secs = 30\n").unwrap();
+        let err = no_layer.validate().unwrap_err().to_string();
+        assert!(err.contains("da_fallback"), "{err}");
+        let text = "[da_fallback]\nafter_secs = 30\n[da_fallback.ethereum_calldata]\n\
+                    l1_rpc_url = \"http://l1:8545\"\nl2_chain_id = 5\nbatcher_key_env = \"K\"\n";
+        let on: NodeConfig = toml::from_str(text).unwrap();
+        on.validate().unwrap();
+        assert!(on.da_fallback.is_enabled());
     }
 
     #[test]

@@ -88,6 +88,7 @@ async fn run_node(config: NodeConfig, genesis: Genesis) -> eyre::Result<()> {
         stop_rx.clone(),
         rollup.throttle(),
     ));
+    let metrics = start_metrics(&node, &rollup, &stop_rx).await?;
     let mut rpc_stop = stop_rx;
     let server = tokio::spawn(rpc::serve(node.clone(), listener, async move {
         let _ = rpc_stop.wait_for(|s| *s).await;
@@ -104,8 +105,38 @@ async fn run_node(config: NodeConfig, genesis: Genesis) -> eyre::Result<()> {
             .wrap_err("rpc server failed")?,
         Err(_) => info!(target: "altius::node", "rpc connections still open at shutdown"),
     }
+    if let Some(metrics) = metrics {
+        metrics.abort();
+    }
     info!(target: "altius::node", head = node.head().number, "stopped");
     Ok(())
+}
+
+/// Binds the `[metrics]` address (when enabled) and serves `GET /metrics` there.
+async fn start_metrics(
+    node: &Node,
+    rollup: &rollup::RollupTasks,
+    stop: &watch::Receiver<bool>,
+) -> eyre::Result<Option<tokio::task::JoinHandle<std::io::Result<()>>>> {
+    let config = &node.config.metrics;
+    if !config.enabled {
+        return Ok(None);
+    }
+    let addr = SocketAddr::new(config.addr, config.port);
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .wrap_err_with(|| format!("cannot listen for metrics on {addr}"))?;
+    let local = listener.local_addr()?;
+    println!("Metrics on http://{local}/metrics");
+    info!(target: "altius::node", %local, "serving metrics");
+    let metrics = std::sync::Arc::new(rollup::NodeMetrics::new(rollup.metric_sources()));
+    let mut stop = stop.clone();
+    let shutdown = async move {
+        let _ = stop.wait_for(|s| *s).await;
+    };
+    Ok(Some(tokio::spawn(rollup::serve_metrics(
+        metrics, listener, shutdown,
+    ))))
 }
 
 async fn wait_for_signal() -> eyre::Result<()> {

@@ -4,8 +4,12 @@
 //!
 //! The same rule holds for every DA: the local DA's finalized height is its latest one, so
 //! there `finalized` moves with `safe`; on Ethereum it follows L1's `finalized` block.
+//!
+//! Every `verify_interval_ms` the frames of blocks that are safe but not finalized are read
+//! back from the DA layer ([`super::verify::Verifier`]); when an L1 reorg dropped one, the
+//! submitter rewinds and `safe` moves back to the last block whose data is still there.
 
-use super::finality::Finality;
+use super::{finality::Finality, verify::Verifier};
 use crate::{
     node::{Node, NodeError},
     store::StoredBlock,
@@ -13,9 +17,11 @@ use crate::{
 use alloy_eips::eip2718::Encodable2718;
 use altius_batcher::{
     BacklogGauge, BatchSubmitter, BatcherError, L2BlockData, L2BlockSource, SpanBatchParams,
+    SubmitterStats,
 };
-use altius_da::DaClient;
+use altius_da::{DaClient, DaReference};
 use std::{
+    collections::BTreeMap,
     sync::{
         Arc,
         atomic::{AtomicBool, Ordering},
@@ -70,6 +76,7 @@ pub fn open_submitter(
     node: &Node,
     da: Arc<dyn DaClient>,
     backlog: BacklogGauge,
+    stats: SubmitterStats,
 ) -> Result<BatchSubmitter, NodeError> {
     let genesis = node
         .store
@@ -85,7 +92,7 @@ pub fn open_submitter(
         .map_err(|e| NodeError::Database(format!("batcher: {e}")))?;
     let submitter = BatchSubmitter::open(node.db.clone(), da, config, params, 0)
         .map_err(|e| NodeError::Database(format!("batcher: {e}")))?;
-    Ok(submitter.with_backlog(backlog))
+    Ok(submitter.with_backlog(backlog).with_stats(stats))
 }
 
 /// Records `safe` and, when given, `finalized` in one transaction.
@@ -96,9 +103,10 @@ fn write_heads(node: &Node, safe: u64, finalized: Option<u64>) -> Result<(), Nod
     txn.commit().map_err(|e| db_err(&e))
 }
 
-/// Asks the DA layer for its finalized height; logs and returns `None` on failure.
-async fn da_finalized_height(da: &dyn DaClient) -> Option<u64> {
-    match tokio::time::timeout(FINALIZED_TIMEOUT, da.finalized_height()).await {
+/// Asks the DA layer holding `reference` for its finalized height; logs and returns `None`
+/// on failure.
+async fn da_finalized_height(da: &dyn DaClient, reference: &DaReference) -> Option<u64> {
+    match tokio::time::timeout(FINALIZED_TIMEOUT, da.finalized_height_for(reference)).await {
         Ok(Ok(height)) => Some(height),
         Ok(Err(e)) => {
             warn!(target: "altius::batcher", error = %e, "cannot read the DA finalized height");
@@ -130,7 +138,11 @@ async fn next_finalized(
             }
         }
     }
-    finality.candidate(da_finalized_height(da).await?)
+    let mut heights = BTreeMap::new();
+    for (layer, reference) in finality.layers() {
+        heights.insert(layer, da_finalized_height(da, &reference).await?);
+    }
+    finality.candidate(&heights)
 }
 
 /// The `safe` and `finalized` heads as the task tracks them.
@@ -163,6 +175,42 @@ impl Heads {
             Err(e) => warn!(target: "altius::batcher", error = %e, "cannot record the safe head"),
         }
     }
+
+    /// Moves `safe` back to `confirmed` after the submitter rewound (data left the DA
+    /// layer). `finalized` moves back only if the DA layer took back data it had called
+    /// final (a development L1 reverted or restarted).
+    fn rewind(&mut self, node: &Node, confirmed: u64) {
+        self.finality.forget_loaded();
+        if confirmed >= self.safe {
+            return;
+        }
+        let finalized = (confirmed < self.finality.finalized()).then_some(confirmed);
+        match write_heads(node, confirmed, finalized) {
+            Ok(()) => {
+                warn!(target: "altius::batcher", from = self.safe, to = confirmed, "safe head moved back: its batch data is no longer on the DA layer");
+                self.safe = confirmed;
+                if let Some(f) = finalized {
+                    warn!(target: "altius::batcher", from = self.finality.finalized(), to = f, "finalized head moved back: the DA layer dropped data it had finalized");
+                    self.finality = Finality::new(f);
+                }
+            }
+            Err(e) => warn!(target: "altius::batcher", error = %e, "cannot record the safe head"),
+        }
+    }
+}
+
+/// Keeps `backlog` current while the submitter is busy (a submission may wait for the DA
+/// layer for long while blocks keep coming): never returns.
+async fn track_backlog(
+    node: &Node,
+    backlog: &BacklogGauge,
+    stats: &SubmitterStats,
+) -> std::convert::Infallible {
+    loop {
+        tokio::time::sleep(POLL).await;
+        let head = node.store.head_number();
+        backlog.set(head.saturating_sub(stats.confirmed_block()));
+    }
 }
 
 /// Runs batch submission until `shutdown` turns true. After an error the submitter is
@@ -170,7 +218,7 @@ impl Heads {
 pub async fn run_batcher(
     node: Arc<Node>,
     da: Arc<dyn DaClient>,
-    backlog: BacklogGauge,
+    (backlog, stats): (BacklogGauge, SubmitterStats),
     mut shutdown: watch::Receiver<bool>,
 ) {
     let source = ChainSource(node.clone());
@@ -181,6 +229,9 @@ pub async fn run_batcher(
         finality: Finality::new(node.store.finalized_number().unwrap_or(0)),
     };
     let retry = Duration::from_millis(node.config.batcher.retry_backoff_ms);
+    let mut verifier = Verifier::new(Duration::from_millis(
+        node.config.batcher.verify_interval_ms,
+    ));
     loop {
         tokio::select! {
             biased;
@@ -189,7 +240,7 @@ pub async fn run_batcher(
             _ = tokio::time::sleep(POLL) => {}
         }
         if submitter.is_none() {
-            match open_submitter(&node, da.clone(), backlog.clone()) {
+            match open_submitter(&node, da.clone(), backlog.clone(), stats.clone()) {
                 Ok(sub) => submitter = Some(sub),
                 Err(e) => {
                     warn!(target: "altius::batcher", error = %e, "cannot open the batch submitter");
@@ -201,10 +252,24 @@ pub async fn run_batcher(
         let Some(sub) = submitter.as_mut() else {
             continue;
         };
+        let finalized = heads.finality.finalized();
+        let step = tokio::select! {
+            biased;
+            _ = shutdown.wait_for(|s| *s) => break,
+            step = verifier.run(sub, da.as_ref(), finalized) => step,
+        };
+        match step {
+            Ok(Some(confirmed)) => heads.rewind(&node, confirmed),
+            Ok(None) => {}
+            Err(e) => {
+                warn!(target: "altius::batcher", error = %e, "cannot check the submitted frames")
+            }
+        }
         let step = tokio::select! {
             biased;
             _ = shutdown.wait_for(|s| *s) => break,
             step = sub.catch_up(&source) => step,
+            never = track_backlog(&node, &backlog, &stats) => match never {},
         };
         match step {
             Ok(confirmed) => heads.update(&node, da.as_ref(), sub, confirmed).await,
@@ -252,6 +317,11 @@ impl Throttle {
         pause
     }
 
+    /// Whether production was paused at the last [`Self::is_paused`] (for metrics).
+    pub fn paused(&self) -> bool {
+        self.paused.load(Ordering::Acquire)
+    }
+
     /// Waits until production may go on; returns false if `shutdown` turned true first.
     pub async fn wait(&self, shutdown: &mut watch::Receiver<bool>) -> bool {
         while self.is_paused() {
@@ -297,7 +367,8 @@ mod tests {
         let da = node.config.da.build(Some(node.db.clone())).unwrap();
         let (stop, stop_rx) = watch::channel(false);
         let backlog = BacklogGauge::new();
-        let task = tokio::spawn(run_batcher(node.clone(), da, backlog.clone(), stop_rx));
+        let handles = (backlog.clone(), SubmitterStats::new());
+        let task = tokio::spawn(run_batcher(node.clone(), da, handles, stop_rx));
         wait_safe(&node, 3).await;
         assert_eq!(
             node.store.finalized_number().unwrap(),
@@ -311,7 +382,7 @@ mod tests {
         let node = open(dir.path());
         assert_eq!(node.store.safe_number().unwrap(), 3);
         let da: Arc<dyn DaClient> = node.config.da.build(Some(node.db.clone())).unwrap();
-        let sub = open_submitter(&node, da, BacklogGauge::new()).unwrap();
+        let sub = open_submitter(&node, da, BacklogGauge::new(), SubmitterStats::new()).unwrap();
         assert_eq!(sub.next_block(), 4, "resumes after the confirmed block");
     }
 

@@ -1,16 +1,22 @@
 //! The rollup side of `altius run`: the batch submission task, which moves the `safe` head
 //! as block data lands on the DA layer, the throttle it gives the block builder, and the
-//! proposer task, which records output roots of safe blocks on the settlement layer.
+//! proposer task, which records output roots of safe blocks on the settlement layer, and
+//! the metrics that show all of it.
 
 pub mod batcher;
 pub mod finality;
+pub mod metrics;
 pub mod proposer;
+#[cfg(test)]
+mod reorg_tests;
+pub mod verify;
 
 pub use batcher::{ChainSource, Throttle, block_data, open_submitter, run_batcher};
+pub use metrics::{MetricSources, NodeMetrics, serve_metrics};
 pub use proposer::{NodeOutputs, output_root_inputs, run_proposer};
 
 use crate::node::Node;
-use altius_batcher::BacklogGauge;
+use altius_batcher::{BacklogGauge, SubmitterStats};
 use altius_settlement::L2Head;
 use eyre::WrapErr;
 use std::sync::Arc;
@@ -20,6 +26,7 @@ use tokio::{sync::watch, task::JoinHandle};
 #[derive(Debug)]
 pub struct RollupTasks {
     throttle: Arc<Throttle>,
+    metrics: MetricSources,
     batcher: JoinHandle<()>,
     proposer: JoinHandle<()>,
 }
@@ -34,18 +41,31 @@ impl RollupTasks {
             .da
             .build(Some(node.db.clone()))
             .wrap_err("cannot open the DA layer")?;
+        let (da, fallback) = config
+            .da_fallback
+            .wrap(da)
+            .wrap_err("cannot open the fallback DA layer")?;
         let head = L2Head::at(node.head().number);
         let settlement = config
             .settlement
             .build(Some(node.db.clone()), head.clone())
             .wrap_err("cannot open the settlement layer")?;
         let backlog = BacklogGauge::new();
+        let stats = SubmitterStats::new();
         let max_backlog = config.batcher.max_backlog_blocks;
         let throttle = Arc::new(Throttle::new(backlog.clone(), max_backlog));
-        let batcher = run_batcher(node.clone(), da, backlog, stop.clone());
+        let metrics = MetricSources {
+            node: node.clone(),
+            backlog: backlog.clone(),
+            submitter: stats.clone(),
+            throttle: throttle.clone(),
+            fallback,
+        };
+        let batcher = run_batcher(node.clone(), da, (backlog, stats), stop.clone());
         let proposer = run_proposer(node.clone(), settlement, head, stop.clone());
         Ok(Self {
             throttle,
+            metrics,
             batcher: tokio::spawn(batcher),
             proposer: tokio::spawn(proposer),
         })
@@ -54,6 +74,11 @@ impl RollupTasks {
     /// The throttle the block builder obeys.
     pub fn throttle(&self) -> Arc<Throttle> {
         self.throttle.clone()
+    }
+
+    /// Where the metrics read the rollup's figures.
+    pub fn metric_sources(&self) -> MetricSources {
+        self.metrics.clone()
     }
 
     /// Waits for both tasks to stop.
