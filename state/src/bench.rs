@@ -122,7 +122,10 @@ fn run_with_cache(
     let head = build(&state, accounts)?;
     let build_ms = ms(start);
     let changes = update_block(accounts, updates);
-    let (one, many) = (state.with_threads(1)?, state.with_threads(threads)?);
+    let (one, many) = (
+        state.with_pinned_threads(1)?,
+        state.with_pinned_threads(threads)?,
+    );
     let cpu_before = cpu_speedup(threads)?;
     let [(root_1, commit_1), (root_t, commit_t)] = time_blocks(&one, &many, head + 1, &changes)?;
     let cpu_speedup = (cpu_before + cpu_speedup(threads)?) / 2.0;
@@ -298,7 +301,8 @@ fn commit_block(state: &StateDb, number: u64, changes: &StateChanges) -> StateRe
 /// Aborted commits of `changes` alternating between `one` (one thread) and `many`, the
 /// order swapped every repetition so that neither always follows the other; the fastest of
 /// [`RUNS`] each: `[(trie ms, commit ms) with one thread, the same with many]`. Every run
-/// applies the same changes to the same committed state.
+/// applies the same changes to the same committed state. Both states run their trie work on
+/// dedicated pools with pinned workers ([`StateDb::with_pinned_threads`]).
 fn time_blocks(
     one: &StateDb,
     many: &StateDb,
@@ -324,13 +328,12 @@ fn time_blocks(
     Ok(best)
 }
 
-/// The speedup of hashing independent inputs with `threads` threads over one thread.
+/// The speedup of hashing independent inputs with `threads` threads over one thread, on
+/// pinned pools like those of the timed runs.
 fn cpu_speedup(threads: usize) -> StateResult<f64> {
     use rayon::prelude::*;
     let pool = |n: usize| {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(n)
-            .build()
+        crate::affinity::pinned_pool(n)
             .map_err(|e| StateError::InvalidArgument(format!("bench pool: {e}")))
     };
     let work = || {
