@@ -10,6 +10,7 @@ use crate::{
 };
 use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
 use alloy_trie::EMPTY_ROOT_HASH;
+use rayon::prelude::*;
 use redb::{ReadableTable, Table, WriteTransaction};
 use std::collections::BTreeMap;
 
@@ -58,49 +59,63 @@ impl<'txn> Writer<'txn> {
         })
     }
 
-    /// Applies all changes of the block and returns the new state root: flat values first,
-    /// then the storage tries of all changed accounts (in parallel), then the account trie.
+    /// Applies all changes of the block and returns the new state root: keys are hashed in
+    /// parallel, flat values are read and written, then the storage tries of all changed
+    /// accounts and the account trie are updated in one parallel run, and the account rows
+    /// (whose storage roots that run produced) are written last.
     pub(crate) fn apply(
         &mut self,
         changes: &StateChanges,
         session: &mut Session<'_>,
     ) -> StateResult<B256> {
         self.write_code(&changes.code)?;
+        let keys = session.hash_keys(changes);
         let mut plans = Vec::with_capacity(changes.accounts.len());
         let mut jobs = Vec::new();
-        for (address, update) in &changes.accounts {
+        for ((address, update), keys) in changes.accounts.iter().zip(keys) {
             let old = self.account_row(*address)?;
-            let hashed = keccak256(address);
-            let job = self.apply_storage(*address, update)?.map(|(wiped, ops)| {
-                jobs.push(StorageJob {
-                    hashed,
-                    old_root: old.map_or(EMPTY_ROOT_HASH, |row| row.storage_root),
-                    wiped,
-                    ops,
+            let job = self
+                .apply_storage(*address, update, &keys.slots)?
+                .map(|(wiped, ops)| {
+                    jobs.push(StorageJob {
+                        hashed: keys.address,
+                        old_root: old.map_or(EMPTY_ROOT_HASH, |row| row.storage_root),
+                        wiped,
+                        ops,
+                    });
+                    jobs.len() - 1
                 });
-                jobs.len() - 1
+            plans.push(Plan {
+                address: *address,
+                hashed: keys.address,
+                old,
+                account: update.account,
+                job,
             });
-            plans.push((*address, hashed, old, update.account, job));
         }
-        let storage_roots = session.storage_roots(jobs)?;
-        let mut ops = Vec::with_capacity(plans.len());
-        for (address, hashed, old, account, job) in plans {
-            let storage_root = match job {
-                Some(i) => storage_roots[i],
-                None => old.map_or(EMPTY_ROOT_HASH, |row| row.storage_root),
-            };
-            let new = account.map(|account| AccountRow {
-                account,
-                storage_root,
-            });
-            if new != old {
-                self.write_account(address, old.as_ref(), new.as_ref())?;
-                let leaf = new.map(|row| trie::account_leaf(&row).into_boxed_slice());
-                ops.push((ssmt::nibbles(hashed.as_slice()), leaf));
+        let account_ops = |roots: &[B256]| {
+            let mut ops: Vec<ssmt::Op> = plans
+                .par_iter()
+                .filter_map(|plan| {
+                    let new = plan.row(roots);
+                    (new != plan.old).then(|| {
+                        let leaf = new.map(|row| trie::account_leaf(&row).into_boxed_slice());
+                        (ssmt::nibbles(plan.hashed.as_slice()), leaf)
+                    })
+                })
+                .collect();
+            // Distinct addresses have distinct hashes: the keys are unique.
+            ops.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            ops
+        };
+        let (storage_roots, root) = session.state_root(jobs, account_ops)?;
+        for plan in &plans {
+            let new = plan.row(&storage_roots);
+            if new != plan.old {
+                self.write_account(plan.address, plan.hashed, plan.old.as_ref(), new.as_ref())?;
             }
         }
-        ssmt::sort_ops(&mut ops);
-        session.account_root(&ops)
+        Ok(root)
     }
 
     /// The values the block changed so far.
@@ -147,6 +162,7 @@ impl<'txn> Writer<'txn> {
     fn write_account(
         &mut self,
         address: Address,
+        hashed: B256,
         old: Option<&AccountRow>,
         new: Option<&AccountRow>,
     ) -> StateResult<()> {
@@ -160,7 +176,6 @@ impl<'txn> Writer<'txn> {
         }
         self.changes
             .push((FlatKey::Account(address), FlatValue::Account(new.copied())));
-        let hashed = keccak256(address);
         match new {
             Some(row) => {
                 let encoded = row.encode();
@@ -180,10 +195,12 @@ impl<'txn> Writer<'txn> {
     /// changed, else whether the storage was wiped and the storage-trie changes: all
     /// remaining slots after a wipe, the changed ones otherwise. A deleted account loses all
     /// of its storage.
+    /// `hashed_slots` are the hashes of the slots of `update.storage`, in its order.
     fn apply_storage(
         &mut self,
         address: Address,
         update: &AccountUpdate,
+        hashed_slots: &[B256],
     ) -> StateResult<Option<(bool, Vec<ssmt::Op>)>> {
         let wiped = update.wipe_storage || update.account.is_none();
         let mut touched = if wiped {
@@ -192,42 +209,41 @@ impl<'txn> Writer<'txn> {
             BTreeMap::new()
         };
         if update.account.is_some() {
-            for (slot, value) in &update.storage {
+            for ((slot, value), hashed) in update.storage.iter().zip(hashed_slots) {
                 let slot = B256::from(*slot);
                 match touched.get_mut(&slot) {
                     Some(entry) => entry.1 = *value,
                     None => {
                         let old = self.slot_value(address, slot)?;
-                        touched.insert(slot, (old, *value));
+                        touched.insert(slot, (old, *value, *hashed));
                     }
                 }
             }
         }
         let (mut changed, mut ops) = (false, Vec::new());
-        for (slot, (old, new)) in touched {
+        for (slot, (old, new, hashed)) in touched {
             if old != new {
-                self.write_slot(address, slot, old, new)?;
+                self.write_slot(address, (slot, hashed), old, new)?;
                 changed = true;
             }
             if old != new || (wiped && !new.is_zero()) {
                 let leaf = (!new.is_zero()).then(|| trie::storage_leaf(new).into_boxed_slice());
-                ops.push((ssmt::nibbles(keccak256(slot).as_slice()), leaf));
+                ops.push((ssmt::nibbles(hashed.as_slice()), leaf));
             }
         }
         ssmt::sort_ops(&mut ops);
         Ok(changed.then_some((wiped, ops)))
     }
 
-    /// All slots of `address` as `slot -> (value, 0)`: what a wipe does to them.
-    fn all_slots(&self, address: Address) -> StateResult<BTreeMap<B256, (U256, U256)>> {
+    /// All slots of `address` as `slot -> (value, 0, hashed slot)`: what a wipe does to them.
+    fn all_slots(&self, address: Address) -> StateResult<BTreeMap<B256, SlotChange>> {
         let (start, end) = scan::address_range(address);
         let mut slots = BTreeMap::new();
         for entry in self.storage.range::<&[u8; 52]>(&start..=&end)? {
             let (key, value) = entry?;
-            slots.insert(
-                tables::slot_of(key.value()),
-                (tables::u256_from(value.value()), U256::ZERO),
-            );
+            let slot = tables::slot_of(key.value());
+            let value = tables::u256_from(value.value());
+            slots.insert(slot, (value, U256::ZERO, keccak256(slot)));
         }
         Ok(slots)
     }
@@ -243,10 +259,11 @@ impl<'txn> Writer<'txn> {
         Ok(value)
     }
 
+    /// `slot` is the slot and its hash.
     fn write_slot(
         &mut self,
         address: Address,
-        slot: B256,
+        (slot, hashed): (B256, B256),
         old: U256,
         new: U256,
     ) -> StateResult<()> {
@@ -261,7 +278,7 @@ impl<'txn> Writer<'txn> {
         self.changes
             .push((FlatKey::Slot(address, slot), FlatValue::Slot(new)));
         let plain = tables::slot_key(address, slot);
-        let hashed = tables::slot_key(address, keccak256(slot));
+        let hashed = tables::slot_key(address, hashed);
         if new.is_zero() {
             self.storage.remove(&plain)?;
             self.hashed_storage.remove(&hashed)?;
@@ -272,6 +289,36 @@ impl<'txn> Writer<'txn> {
             self.bytes += 2 * (52 + 32);
         }
         Ok(())
+    }
+}
+
+/// A slot's value before and after the block, and the slot's hash.
+type SlotChange = (U256, U256, B256);
+
+/// What the block does to one account row.
+struct Plan {
+    address: Address,
+    /// keccak256 of the address.
+    hashed: B256,
+    /// The row before the block.
+    old: Option<AccountRow>,
+    /// The account after the block (`None`: deleted).
+    account: Option<crate::Account>,
+    /// Index of the account's storage job, if its storage changed.
+    job: Option<usize>,
+}
+
+impl Plan {
+    /// The row after the block, given the new storage roots of the block's storage jobs.
+    fn row(&self, storage_roots: &[B256]) -> Option<AccountRow> {
+        let storage_root = match self.job {
+            Some(i) => storage_roots[i],
+            None => self.old.map_or(EMPTY_ROOT_HASH, |row| row.storage_root),
+        };
+        self.account.map(|account| AccountRow {
+            account,
+            storage_root,
+        })
     }
 }
 

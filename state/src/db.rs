@@ -159,10 +159,14 @@ impl StateDb {
         }
     }
 
-    /// A clone whose trie work runs on `threads` threads (0: rayon's global pool).
-    pub(crate) fn with_threads(&self, threads: usize) -> StateResult<Self> {
+    /// A clone whose trie work runs on a dedicated pool of `threads` threads (at least
+    /// one), worker `i` pinned to the `i`-th core this process may use (modulo their
+    /// number), so that the threads really run side by side (see [`crate::affinity`]).
+    pub(crate) fn with_pinned_threads(&self, threads: usize) -> StateResult<Self> {
+        let pool = crate::affinity::pinned_pool(threads)
+            .map_err(|e| StateError::InvalidArgument(format!("state thread pool: {e}")))?;
         let mut state = self.clone();
-        state.pool = build_pool(threads)?;
+        state.pool = Some(Arc::new(pool));
         Ok(state)
     }
 

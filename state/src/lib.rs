@@ -16,6 +16,7 @@
 
 #![warn(missing_docs)]
 
+mod affinity;
 mod bench;
 mod changes;
 mod commit;

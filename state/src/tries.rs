@@ -7,14 +7,14 @@
 //! the tries restart from the stored root and load nodes lazily.
 
 use crate::{
-    StateResult,
+    StateChanges, StateResult,
     ssmt::{
         self, NodeWrite, Op, Root, Updated,
         node::root_hash,
         store::{StoreReader, StoreWriter, TrieId},
     },
 };
-use alloy_primitives::{B256, map::B256Map};
+use alloy_primitives::{B256, keccak256, map::B256Map};
 use alloy_trie::EMPTY_ROOT_HASH;
 use parking_lot::Mutex;
 use rayon::{ThreadPool, prelude::*};
@@ -23,10 +23,6 @@ use std::{
     sync::atomic::{AtomicU64, Ordering},
     time::{Duration, Instant},
 };
-
-/// Storage tries with at least this many changes in a block are updated one at a time with
-/// all threads; smaller ones are updated side by side.
-const BIG_TRIE_OPS: usize = 256;
 
 /// Estimated bytes of one in-memory node besides its encoding.
 const NODE_OVERHEAD: usize = 160;
@@ -71,6 +67,15 @@ pub(crate) struct Tries {
     last_written: AtomicU64,
     /// Nanoseconds the last block spent updating and hashing tries.
     last_trie_nanos: AtomicU64,
+}
+
+/// keccak256 of a changed account's address and of the slots the block writes.
+#[derive(Debug)]
+pub(crate) struct HashedKeys {
+    /// keccak256 of the address.
+    pub(crate) address: B256,
+    /// keccak256 of each written slot, in the order of the update's storage map.
+    pub(crate) slots: Vec<B256>,
 }
 
 /// The storage changes of one account in a block.
@@ -268,8 +273,37 @@ impl Session<'_> {
         }
     }
 
-    /// Updates the storage tries of `jobs`, in parallel; returns their new roots.
-    pub(crate) fn storage_roots(&mut self, jobs: Vec<StorageJob>) -> StateResult<Vec<B256>> {
+    /// keccak256 of every changed address and of its written slots (in the order of
+    /// `changes`), computed in parallel on the session's pool.
+    pub(crate) fn hash_keys(&mut self, changes: &StateChanges) -> Vec<HashedKeys> {
+        let start = Instant::now();
+        let op = || {
+            let accounts: Vec<_> = changes.accounts.iter().collect();
+            accounts
+                .into_par_iter()
+                .map(|(address, update)| HashedKeys {
+                    address: keccak256(address),
+                    slots: update
+                        .storage
+                        .keys()
+                        .map(|slot| keccak256(B256::from(*slot)))
+                        .collect(),
+                })
+                .collect()
+        };
+        let keys = run_on(self.pool, op);
+        self.busy += start.elapsed();
+        keys
+    }
+
+    /// Updates the storage tries of `jobs` and then the account trie in one parallel run:
+    /// `account_ops` turns the new storage roots (by job) into the account-trie changes,
+    /// sorted by key. Returns the new storage roots and the new state root.
+    pub(crate) fn state_root(
+        &mut self,
+        jobs: Vec<StorageJob>,
+        account_ops: impl FnOnce(&[B256]) -> Vec<Op> + Send,
+    ) -> StateResult<(Vec<B256>, B256)> {
         let bases: Vec<Root> = {
             let version = self.tries.committed.lock();
             jobs.iter()
@@ -277,37 +311,30 @@ impl Session<'_> {
                 .collect()
         };
         let depth = self.tries.options.depth;
-        let results = {
-            let (reader, pool) = (&self.reader, self.pool);
-            let start = Instant::now();
-            let update = |(i, (job, base)): (usize, (&StorageJob, Root))| {
-                let source = reader.source(Some(job.hashed));
-                Ok((i, ssmt::update(&source, depth, base, &job.ops)?))
-            };
-            // Small tries side by side; then each big one split across all threads, so that
-            // a hot contract does not end up on one thread.
-            let op = || -> StateResult<Vec<Updated>> {
-                let (big, small): (Vec<_>, Vec<_>) = jobs
-                    .iter()
-                    .zip(bases)
-                    .enumerate()
-                    .partition(|(_, (job, _))| job.ops.len() >= BIG_TRIE_OPS);
-                let mut done: Vec<(usize, Updated)> = small
-                    .into_par_iter()
-                    .map(update)
-                    .collect::<StateResult<_>>()?;
-                for job in big {
-                    done.push(update(job)?);
-                }
-                done.sort_unstable_by_key(|(i, _)| *i);
-                Ok(done.into_iter().map(|(_, updated)| updated).collect())
-            };
-            let results = run_on(pool, op);
-            self.busy += start.elapsed();
-            results?
+        let base = self.accounts.take();
+        let start = Instant::now();
+        let (reader, pool) = (&self.reader, self.pool);
+        let op = || -> StateResult<_> {
+            // All storage tries side by side; a big one splits into tasks of its own
+            // (above the shard depth), which idle threads steal.
+            let storage: Vec<Updated> = jobs
+                .par_iter()
+                .zip(bases)
+                .map(|(job, base)| {
+                    let source = reader.source(Some(job.hashed));
+                    ssmt::update(&source, depth, base, &job.ops)
+                })
+                .collect::<StateResult<_>>()?;
+            let roots: Vec<B256> = storage.iter().map(|u| u.hash).collect();
+            let ops = account_ops(&roots);
+            let accounts = ssmt::update(&reader.source(None), depth, base, &ops)?;
+            Ok((storage, accounts, ops))
         };
+        let result = run_on(pool, op);
+        self.busy += start.elapsed();
+        let (storage, accounts, ops) = result?;
         let mut roots = Vec::with_capacity(jobs.len());
-        for (job, updated) in jobs.into_iter().zip(results) {
+        for (job, updated) in jobs.into_iter().zip(storage) {
             if job.wiped && job.old_root != EMPTY_ROOT_HASH {
                 self.wiped.push(job.hashed);
             }
@@ -316,20 +343,7 @@ impl Session<'_> {
             self.writes.push((Some(job.hashed), updated.writes));
             self.removed.push((Some(job.hashed), updated.removed));
         }
-        Ok(roots)
-    }
-
-    /// Updates the account trie with `ops` (sorted by hashed address); returns the root.
-    pub(crate) fn account_root(&mut self, ops: &[Op]) -> StateResult<B256> {
-        let depth = self.tries.options.depth;
-        let base = self.accounts.take();
-        let start = Instant::now();
-        let (reader, pool) = (&self.reader, self.pool);
-        let op = || ssmt::update(&reader.source(None), depth, base, ops);
-        let updated = run_on(pool, op);
-        self.busy += start.elapsed();
-        let updated = updated?;
-        let loads = ssmt::shard_loads(ops, depth);
+        let loads = ssmt::shard_loads(&ops, depth);
         let max = loads.iter().copied().max().unwrap_or(0);
         tracing::debug!(
             target: "altius::state",
@@ -338,10 +352,10 @@ impl Session<'_> {
             mean_shard = ops.len() as f64 / loads.len() as f64,
             "account trie updated"
         );
-        self.accounts = updated.root;
-        self.writes.push((None, updated.writes));
-        self.removed.push((None, updated.removed));
-        Ok(updated.hash)
+        self.accounts = accounts.root;
+        self.writes.push((None, accounts.writes));
+        self.removed.push((None, accounts.removed));
+        Ok((roots, accounts.hash))
     }
 
     /// Writes the block's nodes into `txn` and keeps its tries as pending for block
