@@ -24,7 +24,12 @@ fn shared_blockchain_tests_pass_on_the_parallel_engine() {
         .filter_map(|t| t.trim().parse::<usize>().ok())
     {
         let executor = ParallelEvmExecutor::new(threads);
-        let summary = run_paths(&[path.clone()], &executor, RunOptions { threads: 2 }).unwrap();
+        let summary = run_paths(
+            std::slice::from_ref(&path),
+            &executor,
+            RunOptions { threads: 2 },
+        )
+        .unwrap();
         for failure in summary.failures.iter().take(50) {
             eprintln!("FAIL {}: {}", failure.test, failure.message);
         }
