@@ -165,13 +165,9 @@ impl ParallelExecutor {
             l1_info: l1_info.clone(),
         };
         let storage = CachedStorage::new(ProviderStorage::new(state));
-        let t0 = std::time::Instant::now();
         let output = parallel::execute_block(&vm, &storage, txs.len(), &self.config)
             .map_err(parallel_error)?;
-        let t1 = std::time::Instant::now();
         let final_state = output.final_state();
-        let t2 = std::time::Instant::now();
-        eprintln!("core {:?} final_state {:?}", t1 - t0, t2 - t1);
         let stats = output.stats;
         for (offset, (tx, result)) in txs.iter().zip(output.txs).enumerate() {
             let index = first + offset;
@@ -187,11 +183,8 @@ impl ParallelExecutor {
                 Err(OpTxFailure::Fatal(reason)) => return Err(EngineError::Evm(reason)),
             }
         }
-        let t3 = std::time::Instant::now();
-        eprintln!("record {:?}", t3 - t2);
         let changes =
             final_changes(final_state, &storage).map_err(|e| EngineError::Evm(e.to_string()))?;
-        eprintln!("final_changes {:?}", t3.elapsed());
         Ok((changes, stats))
     }
 
