@@ -55,6 +55,27 @@ pub(crate) fn merge_changes(
     acc: &mut StateChanges,
     next: StateChanges,
 ) -> StateResult<()> {
+    if acc.is_empty() {
+        *acc = next;
+        return Ok(());
+    }
+    if acc.accounts.len() < next.accounts.len() {
+        // Fold the smaller, earlier changes into the larger, later ones.
+        let earlier = std::mem::replace(acc, next);
+        for (hash, code) in earlier.code {
+            acc.code.entry(hash).or_insert(code);
+        }
+        for (address, prev) in earlier.accounts {
+            let merged = match acc.accounts.remove(&address) {
+                None => Some(prev),
+                Some(update) => normalize(base, address, combine(prev, update))?,
+            };
+            if let Some(update) = merged {
+                acc.accounts.insert(address, update);
+            }
+        }
+        return Ok(());
+    }
     acc.code.extend(next.code);
     for (address, update) in next.accounts {
         let merged = match acc.accounts.entry(address) {
@@ -62,23 +83,25 @@ pub(crate) fn merge_changes(
                 entry.insert(update);
                 continue;
             }
-            Entry::Occupied(entry) => {
-                let mut prev = entry.remove();
-                if update.wipe_storage || update.account.is_none() {
-                    prev.storage = update.storage;
-                    prev.wipe_storage = true;
-                } else {
-                    prev.storage.extend(update.storage);
-                }
-                prev.account = update.account;
-                prev
-            }
+            Entry::Occupied(entry) => combine(entry.remove(), update),
         };
         if let Some(update) = normalize(base, address, merged)? {
             acc.accounts.insert(address, update);
         }
     }
     Ok(())
+}
+
+/// `prev` followed by `update`, before normalization.
+fn combine(mut prev: AccountUpdate, update: AccountUpdate) -> AccountUpdate {
+    if update.wipe_storage || update.account.is_none() {
+        prev.storage = update.storage;
+        prev.wipe_storage = true;
+    } else {
+        prev.storage.extend(update.storage);
+    }
+    prev.account = update.account;
+    prev
 }
 
 /// `update` as a run over `base` reports it, `None` when it changes nothing.

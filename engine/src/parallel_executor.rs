@@ -8,7 +8,7 @@ use crate::{
     evm::{build_evm, revm_block, revm_cfg},
     messages,
     overlay::{Overlay, merge_changes},
-    parallel::{self, CachedStorage, ExecutionConfig, ExecutionStats, ParallelError},
+    parallel::{self, CachedStorage, ExecutionConfig, ExecutionStats, ParallelError, Strategy},
     parallel_evm::{OpTxFailure, OpVm, ProviderStorage, final_changes},
     sequential::BlockRun,
 };
@@ -27,12 +27,15 @@ use std::sync::Arc;
 /// in the block, which depends on the gas every earlier transaction used. So the block runs
 /// in rounds: each round executes in parallel the longest run of the next transactions
 /// whose gas limits all fit in the gas left (none of them can be left out for gas), on top
-/// of the rounds before; a single transaction that may not fit runs in order.
+/// of the rounds before; a single transaction that may not fit runs in order. The first
+/// round is a probe of at most [`PROBE_TXS`] transactions: when they conflict heavily, the
+/// rest of the block runs in order with the sequential executor's machinery.
 #[derive(Clone, Debug)]
 pub struct ParallelExecutor {
     chain: ChainSpec,
     block_hashes: Option<Arc<dyn BlockHashes>>,
     config: ExecutionConfig,
+    probe_txs: usize,
 }
 
 impl ParallelExecutor {
@@ -46,6 +49,7 @@ impl ParallelExecutor {
             chain,
             block_hashes: None,
             config,
+            probe_txs: PROBE_TXS,
         }
     }
 
@@ -58,6 +62,13 @@ impl ParallelExecutor {
     /// Replaces the Block-STM configuration.
     pub fn with_config(mut self, config: ExecutionConfig) -> Self {
         self.config = config;
+        self
+    }
+
+    /// Sets the size of the probe round (tests use small ones to exercise the switch).
+    #[cfg(test)]
+    pub(crate) fn with_probe_txs(mut self, txs: usize) -> Self {
+        self.probe_txs = txs.max(2);
         self
     }
 
@@ -126,22 +137,42 @@ impl ParallelExecutor {
         };
         let mut changes = StateChanges::default();
         let mut next = 0;
+        let mut probing = true;
         while next < txs.len() {
-            let overlay = Overlay::new(state, &changes);
             let gas_left = env.gas_limit.saturating_sub(run.out.gas_used);
-            let round = fitting_run(&txs[next..], gas_left);
-            let round_changes = if round >= 2 {
-                let round_txs = &txs[next..next + round];
-                let (changes, round_stats) =
-                    self.parallel_round(&mut run, &overlay, round_txs, next, &l1_info)?;
-                add_stats(&mut stats, &round_stats);
-                changes
-            } else {
+            let mut round = fitting_run(&txs[next..], gas_left);
+            if probing {
+                round = round.min(self.probe_txs);
+            }
+            if round < 2 {
                 stats.in_order_executions += 1;
-                self.in_order_step(&mut run, &overlay, &txs[next], next, &l1_info)?
+                let step = {
+                    let overlay = Overlay::new(state, &changes);
+                    self.in_order(&mut run, &overlay, &txs[next..=next], next, &l1_info)?
+                };
+                merge_changes(state, &mut changes, step)?;
+                next += 1;
+                continue;
+            }
+            let (round_changes, round_stats) = {
+                let overlay = Overlay::new(state, &changes);
+                let round_txs = &txs[next..next + round];
+                self.parallel_round(&mut run, &overlay, round_txs, next, &l1_info)?
             };
+            add_stats(&mut stats, &round_stats);
             merge_changes(state, &mut changes, round_changes)?;
-            next += round.max(1);
+            next += round;
+            if probing && next < txs.len() && self.conflicting(&round_stats) {
+                // A dependent block: the rest runs in order, as fast as sequentially.
+                let rest = {
+                    let overlay = Overlay::new(state, &changes);
+                    self.in_order(&mut run, &overlay, &txs[next..], next, &l1_info)?
+                };
+                stats.in_order_executions += (txs.len() - next) as u64;
+                merge_changes(state, &mut changes, rest)?;
+                next = txs.len();
+            }
+            probing = false;
         }
         run.out.changes = changes;
         Ok((run.out, stats))
@@ -188,13 +219,13 @@ impl ParallelExecutor {
         Ok((changes, stats))
     }
 
-    /// Executes one transaction in block order over `state`.
-    fn in_order_step(
+    /// Executes `txs` (the block's transactions from `first`) in block order over `state`.
+    fn in_order(
         &self,
         run: &mut BlockRun<'_>,
         state: &dyn StateProvider,
-        tx: &RecoveredTx,
-        index: usize,
+        txs: &[RecoveredTx],
+        first: usize,
         l1_info: &L1BlockInfo,
     ) -> EngineResult<StateChanges> {
         let mut db = BlockDb::new(state, self.block_hashes.as_deref());
@@ -202,11 +233,28 @@ impl ParallelExecutor {
             let cfg = revm_cfg(&self.chain);
             let mut evm = build_evm(cfg, revm_block(&self.chain, run.env), &mut db);
             evm.0.ctx.chain = l1_info.clone();
-            run.execute(&mut evm, index, tx.clone())?;
+            for (offset, tx) in txs.iter().enumerate() {
+                run.execute(&mut evm, first + offset, tx.clone())?;
+            }
         }
         Ok(db.into_changes()?)
     }
+
+    /// Whether a round conflicted enough that the rest of the block is better run in order.
+    fn conflicting(&self, stats: &ExecutionStats) -> bool {
+        let conflicts = stats.aborts + stats.dependency_waits;
+        stats.strategy == Strategy::ParallelThenInOrder
+            || self
+                .config
+                .fallback
+                .is_some_and(|policy| policy.triggers(stats.executions, conflicts))
+    }
 }
+
+/// Transactions of the first round of a block: if they conflict heavily, the rest of the
+/// block runs in order (a dependent block is no slower than sequential execution, but for
+/// this probe).
+const PROBE_TXS: usize = 256;
 
 /// How many of `txs`, from the first, have gas limits that add up to at most `gas_left`.
 fn fitting_run(txs: &[RecoveredTx], gas_left: u64) -> usize {

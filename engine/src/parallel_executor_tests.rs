@@ -192,7 +192,19 @@ fn check_blocks(seeds: std::ops::Range<u64>) -> Coverage {
             .filter(|t| t.contract_address.is_some())
             .count();
         for threads in 1..=8 {
-            let parallel = ParallelExecutor::new(ChainSpec::default(), threads);
+            let probe = 2 + (seed as usize + threads) % 12;
+            // A policy that gives up on conflicts early, so that blocks switch to in-order.
+            let config = ExecutionConfig {
+                threads,
+                min_parallel_txs: 2,
+                fallback: Some(crate::parallel::FallbackPolicy {
+                    min_executions: 2,
+                    max_conflicts_per_mille: 100,
+                }),
+            };
+            let parallel = ParallelExecutor::new(ChainSpec::default(), threads)
+                .with_probe_txs(probe)
+                .with_config(config);
             let got = parallel
                 .execute_block(&world.0, &env, txs.clone(), ExecutionMode::Build)
                 .unwrap();
@@ -225,6 +237,29 @@ fn soak_random_conflicting_blocks() {
         .unwrap_or(5_000u64);
     let seen = check_blocks(1_000..1_000 + blocks);
     println!("soak: {blocks} blocks, {seen:?}: every parallel run equal to sequential");
+}
+
+/// A dependent block (every transaction increments one counter) switches to in-order
+/// execution after the probe round and gives the sequential result.
+#[test]
+fn a_dependent_block_finishes_in_order() {
+    let block = workload::generate(Workload::Serial, 600).unwrap();
+    let expected = SequentialExecutor::new(block.chain.clone())
+        .execute_block(
+            &block.state,
+            &block.env,
+            block.txs.clone(),
+            ExecutionMode::Build,
+        )
+        .unwrap();
+    let (got, stats) = ParallelExecutor::new(block.chain.clone(), 2)
+        .execute_with_stats(&block.state, &block.env, block.txs, ExecutionMode::Build)
+        .unwrap();
+    assert_eq!(got, expected);
+    assert!(
+        stats.in_order_executions >= 600 - PROBE_TXS as u64,
+        "{stats:?}"
+    );
 }
 
 #[test]

@@ -3,6 +3,11 @@
 use altius_sequencer::cli::{BenchCommand, Cli, Command, ConfigCommand};
 use clap::Parser;
 
+/// mimalloc: the engine allocates small read and write sets on many threads at once, where
+/// glibc's allocator serializes on its arenas.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {

@@ -100,9 +100,10 @@ impl Workload {
     pub const fn txs_per_ggas(&self) -> usize {
         match self {
             Self::Raw => 47_600,
-            Self::Erc20 | Self::HotErc20 => 28_000,
-            Self::Amm | Self::HotAmm => 11_000,
-            Self::Serial => 37_000,
+            Self::Erc20 => 19_500,
+            Self::HotErc20 => 29_200,
+            Self::Amm | Self::HotAmm => 11_600,
+            Self::Serial => 38_500,
         }
     }
 }
