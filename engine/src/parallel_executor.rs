@@ -254,7 +254,7 @@ impl ParallelExecutor {
 /// Transactions of the first round of a block: if they conflict heavily, the rest of the
 /// block runs in order (a dependent block is no slower than sequential execution, but for
 /// this probe).
-const PROBE_TXS: usize = 256;
+const PROBE_TXS: usize = 128;
 
 /// How many of `txs`, from the first, have gas limits that add up to at most `gas_left`.
 fn fitting_run(txs: &[RecoveredTx], gas_left: u64) -> usize {
