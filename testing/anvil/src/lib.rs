@@ -37,7 +37,8 @@ impl Anvil {
             })
     }
 
-    /// Starts anvil, or returns `None` (printing why) when the binary is absent.
+    /// Starts anvil, or returns `None` (printing why) when the binary is absent; under CI
+    /// (`CI` set) a missing binary panics.
     pub fn spawn() -> Option<Self> {
         Self::spawn_with(&[])
     }
@@ -47,6 +48,13 @@ impl Anvil {
     pub fn spawn_with(extra: &[&str]) -> Option<Self> {
         let bin = Self::binary();
         if !bin.is_file() {
+            // Under CI the test command installs anvil first: a missing binary is a failure,
+            // never a silently skipped test.
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "anvil not found at {} although CI is set (scripts/install-tools.sh installs it)",
+                bin.display()
+            );
             eprintln!(
                 "skipping: anvil not found at {} (run scripts/install-tools.sh)",
                 bin.display()
