@@ -36,6 +36,8 @@ pub struct ParallelExecutor {
     block_hashes: Option<Arc<dyn BlockHashes>>,
     config: ExecutionConfig,
     probe_txs: usize,
+    /// Tests: run the rest of every block in order after the probe round.
+    rest_in_order: bool,
 }
 
 impl ParallelExecutor {
@@ -50,6 +52,7 @@ impl ParallelExecutor {
             block_hashes: None,
             config,
             probe_txs: PROBE_TXS,
+            rest_in_order: false,
         }
     }
 
@@ -69,6 +72,14 @@ impl ParallelExecutor {
     #[cfg(test)]
     pub(crate) fn with_probe_txs(mut self, txs: usize) -> Self {
         self.probe_txs = txs.max(2);
+        self
+    }
+
+    /// Runs the rest of every block in order after the probe round, whatever the conflicts
+    /// (tests of that path, which timing alone cannot force).
+    #[cfg(test)]
+    pub(crate) fn with_rest_in_order(mut self) -> Self {
+        self.rest_in_order = true;
         self
     }
 
@@ -162,7 +173,8 @@ impl ParallelExecutor {
             add_stats(&mut stats, &round_stats);
             merge_changes(state, &mut changes, round_changes)?;
             next += round;
-            if probing && next < txs.len() && self.conflicting(&round_stats) {
+            if probing && next < txs.len() && (self.rest_in_order || self.conflicting(&round_stats))
+            {
                 // A dependent block: the rest runs in order, as fast as sequentially.
                 let rest = {
                     let overlay = Overlay::new(state, &changes);
