@@ -246,6 +246,16 @@ fn run_tx(
         evm.transact_commit(tx_env(tx))
     };
     let result = result.map_err(|e| format!("invalid transaction: {e}"))?;
+    push_receipt(out, tx, result);
+    Ok(())
+}
+
+/// Adds the receipt of `tx`, which gave `result`, and its gas to the block's output.
+pub(super) fn push_receipt(
+    out: &mut BlockOutput,
+    tx: &SignedTx,
+    result: revm::context_interface::result::ExecutionResult,
+) {
     out.gas_used = out.gas_used.saturating_add(result.tx_gas_used());
     let receipt = Receipt {
         status: result.is_success().into(),
@@ -255,7 +265,6 @@ fn run_tx(
     let with_bloom = ReceiptWithBloom::from(receipt);
     out.receipts
         .push(ReceiptEnvelope::from_typed(tx.tx.tx_type(), with_bloom));
-    Ok(())
 }
 
 /// revm's form of a transaction.

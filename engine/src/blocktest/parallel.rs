@@ -7,7 +7,7 @@ use super::{
     collision::StorageCollision,
     executor::{
         BlockExecutor, BlockInput, BlockOutput, SignedTx, block_env, cfg, post_block,
-        pre_block_calls, system_evm, tx_env,
+        pre_block_calls, push_receipt, system_evm, tx_env,
     },
     world::WorldState,
 };
@@ -21,7 +21,7 @@ use crate::{
         apply_balance_delta, final_changes, tx_writes,
     },
 };
-use alloy_consensus::{Receipt, ReceiptEnvelope, ReceiptWithBloom, Transaction as _};
+use alloy_consensus::Transaction as _;
 use alloy_primitives::{Address, U256};
 use revm::{
     Context, MainBuilder, MainContext,
@@ -138,15 +138,7 @@ fn record(
     out.blob_gas_used = out
         .blob_gas_used
         .saturating_add(tx.tx.blob_gas_used().unwrap_or_default());
-    out.gas_used = out.gas_used.saturating_add(result.tx_gas_used());
-    let receipt = Receipt {
-        status: result.is_success().into(),
-        cumulative_gas_used: out.gas_used,
-        logs: result.into_logs(),
-    };
-    let with_bloom = ReceiptWithBloom::from(receipt);
-    out.receipts
-        .push(ReceiptEnvelope::from_typed(tx.tx.tx_type(), with_bloom));
+    push_receipt(out, tx, result);
     Ok(())
 }
 
