@@ -8,7 +8,7 @@ use super::{
 use alloy_primitives::map::foldhash::fast::RandomState;
 use parking_lot::{Mutex, RwLock};
 use std::{
-    collections::{BTreeMap, HashMap},
+    collections::HashMap,
     hash::{BuildHasher, Hash},
 };
 
@@ -62,7 +62,49 @@ struct Entry<V, D> {
     data: Data<V, D>,
 }
 
-type Versions<V, D> = BTreeMap<TxIndex, Entry<V, D>>;
+/// The entries of one key, sorted by transaction. Most keys have one writer, so a small
+/// sorted vector beats a tree: one allocation, and transactions finish nearly in order, so
+/// inserts land at or near the end.
+#[derive(Debug)]
+struct Versions<V, D>(Vec<(TxIndex, Entry<V, D>)>);
+
+impl<V, D> Versions<V, D> {
+    fn new() -> Self {
+        Self(Vec::with_capacity(1))
+    }
+
+    fn position(&self, tx: TxIndex) -> Result<usize, usize> {
+        self.0.binary_search_by_key(&tx, |(writer, _)| *writer)
+    }
+
+    /// The entries of transactions below `tx`, in block order.
+    fn below(&self, tx: TxIndex) -> impl DoubleEndedIterator<Item = (&TxIndex, &Entry<V, D>)> {
+        let end = self.0.partition_point(|(writer, _)| *writer < tx);
+        self.0[..end].iter().map(|(writer, entry)| (writer, entry))
+    }
+
+    fn insert(&mut self, tx: TxIndex, entry: Entry<V, D>) {
+        match self.position(tx) {
+            Ok(at) => self.0[at].1 = entry,
+            Err(at) => self.0.insert(at, (tx, entry)),
+        }
+    }
+
+    fn remove(&mut self, tx: TxIndex) {
+        if let Ok(at) = self.position(tx) {
+            self.0.remove(at);
+        }
+    }
+
+    fn get_mut(&mut self, tx: TxIndex) -> Option<&mut Entry<V, D>> {
+        let at = self.position(tx).ok()?;
+        self.0.get_mut(at).map(|(_, entry)| entry)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
 type Shard<K, V, D> = RwLock<HashMap<K, Versions<V, D>, RandomState>>;
 
 /// The multi-version memory of one block.
@@ -107,7 +149,7 @@ impl<K: Eq + Hash + Clone, V: Clone, D: Clone> MvMemory<K, V, D> {
         let mut value = None;
         if let Some(shard) = self.shard(key) {
             let shard = shard.read();
-            let entries = shard.get(key).into_iter().flat_map(|e| e.range(..tx).rev());
+            let entries = shard.get(key).into_iter().flat_map(|e| e.below(tx).rev());
             for (&writer, entry) in entries {
                 let version = Version {
                     tx: writer,
@@ -141,7 +183,7 @@ impl<K: Eq + Hash + Clone, V: Clone, D: Clone> MvMemory<K, V, D> {
             return false;
         };
         let shard = shard.read();
-        let mut entries = shard.get(key).into_iter().flat_map(|e| e.range(..tx).rev());
+        let mut entries = shard.get(key).into_iter().flat_map(|e| e.below(tx).rev());
         for expected in &origin.deltas {
             match entries.next() {
                 Some((&writer, entry)) if matches!(entry.data, Data::Deltas(_)) => {
@@ -216,7 +258,7 @@ impl<K: Eq + Hash + Clone, V: Clone, D: Clone> MvMemory<K, V, D> {
         shard
             .write()
             .entry(key)
-            .or_default()
+            .or_insert_with(Versions::new)
             .insert(version.tx, entry);
     }
 
@@ -224,7 +266,7 @@ impl<K: Eq + Hash + Clone, V: Clone, D: Clone> MvMemory<K, V, D> {
         let Some(shard) = self.shard(key) else { return };
         let mut shard = shard.write();
         if let Some(entries) = shard.get_mut(key) {
-            entries.remove(&tx);
+            entries.remove(tx);
             if entries.is_empty() {
                 shard.remove(key);
             }
@@ -241,7 +283,7 @@ impl<K: Eq + Hash + Clone, V: Clone, D: Clone> MvMemory<K, V, D> {
                 continue;
             };
             let mut shard = shard.write();
-            if let Some(entry) = shard.get_mut(key).and_then(|entries| entries.get_mut(&tx)) {
+            if let Some(entry) = shard.get_mut(key).and_then(|entries| entries.get_mut(tx)) {
                 entry.data = Data::Estimate;
             }
         }
@@ -257,8 +299,9 @@ impl<K: Eq + Hash + Clone, V: Clone, D: Clone> MvMemory<K, V, D> {
             let mut set = Vec::with_capacity(keys.len());
             for key in keys {
                 let shard = (self.hasher.hash_one(&key) % SHARDS as u64) as usize;
-                let entry = shards.get_mut(shard)?.get_mut(&key)?.remove(&tx)?;
-                let op = match entry.data {
+                // Taken, not removed: removing from the front of a long vector is quadratic.
+                let entry = shards.get_mut(shard)?.get_mut(&key)?.get_mut(tx)?;
+                let op = match std::mem::replace(&mut entry.data, Data::Estimate) {
                     Data::Value(value) => WriteOp::Value(value),
                     Data::Deltas(deltas) => WriteOp::Deltas(deltas),
                     Data::Estimate => return None,
