@@ -27,7 +27,7 @@ use std::sync::Arc;
 /// in the block, which depends on the gas every earlier transaction used. So the block runs
 /// in rounds: each round executes in parallel the longest run of the next transactions
 /// whose gas limits all fit in the gas left (none of them can be left out for gas), on top
-/// of the rounds before; a single transaction that may not fit runs in order. The first
+/// of the rounds before; once fewer than two transactions fit, the rest runs in order. The first
 /// round is a probe of at most [`PROBE_TXS`] transactions: when they conflict heavily, the
 /// rest of the block runs in order with the sequential executor's machinery.
 #[derive(Clone, Debug)]
@@ -156,14 +156,14 @@ impl ParallelExecutor {
                 round = round.min(self.probe_txs);
             }
             if round < 2 {
-                stats.in_order_executions += 1;
-                let step = {
+                // The next transaction alone (nearly) fills the block: the rest runs in order.
+                let rest = {
                     let overlay = Overlay::new(state, &changes);
-                    self.in_order(&mut run, &overlay, &txs[next..=next], next, &l1_info)?
+                    self.in_order(&mut run, &overlay, &txs[next..], next, &l1_info)?
                 };
-                merge_changes(state, &mut changes, step)?;
-                next += 1;
-                continue;
+                stats.in_order_executions += (txs.len() - next) as u64;
+                merge_changes(state, &mut changes, rest)?;
+                break;
             }
             let (round_changes, round_stats) = {
                 let overlay = Overlay::new(state, &changes);
