@@ -5,6 +5,11 @@ use std::path::PathBuf;
 use alloy_primitives::Address;
 use serde::{Deserialize, Serialize};
 
+use crate::calldata::config::{
+    default_confirmations, default_fee_cap, default_priority_cap, default_receipt_timeout,
+    default_resubmit_after,
+};
+
 use crate::{
     CalldataConfig, DEFAULT_CONFIRMATIONS, DEFAULT_MAX_FEE_PER_GAS_CAP_GWEI,
     DEFAULT_MAX_PRIORITY_FEE_CAP_GWEI, DEFAULT_RECEIPT_TIMEOUT_SECS, DEFAULT_RESUBMIT_AFTER_SECS,
@@ -101,15 +106,6 @@ pub struct BlobsConfig {
     pub receipt_timeout_secs: u64,
 }
 
-const fn default_confirmations() -> u64 {
-    DEFAULT_CONFIRMATIONS
-}
-const fn default_fee_cap() -> u64 {
-    DEFAULT_MAX_FEE_PER_GAS_CAP_GWEI
-}
-const fn default_priority_cap() -> u64 {
-    DEFAULT_MAX_PRIORITY_FEE_CAP_GWEI
-}
 const fn default_blob_cap() -> u64 {
     DEFAULT_MAX_FEE_PER_BLOB_GAS_CAP_GWEI
 }
@@ -118,12 +114,6 @@ const fn default_slot_seconds() -> u64 {
 }
 const fn default_max_blobs() -> usize {
     MAX_BLOBS_PER_TX
-}
-const fn default_resubmit_after() -> u64 {
-    DEFAULT_RESUBMIT_AFTER_SECS
-}
-const fn default_receipt_timeout() -> u64 {
-    DEFAULT_RECEIPT_TIMEOUT_SECS
 }
 
 impl BlobsConfig {

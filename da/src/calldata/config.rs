@@ -68,19 +68,20 @@ pub struct CalldataConfig {
     pub receipt_timeout_secs: u64,
 }
 
-const fn default_confirmations() -> u64 {
+/// Serde defaults shared with the `ethereum-blobs` config.
+pub(crate) const fn default_confirmations() -> u64 {
     DEFAULT_CONFIRMATIONS
 }
-const fn default_fee_cap() -> u64 {
+pub(crate) const fn default_fee_cap() -> u64 {
     DEFAULT_MAX_FEE_PER_GAS_CAP_GWEI
 }
-const fn default_priority_cap() -> u64 {
+pub(crate) const fn default_priority_cap() -> u64 {
     DEFAULT_MAX_PRIORITY_FEE_CAP_GWEI
 }
-const fn default_resubmit_after() -> u64 {
+pub(crate) const fn default_resubmit_after() -> u64 {
     DEFAULT_RESUBMIT_AFTER_SECS
 }
-const fn default_receipt_timeout() -> u64 {
+pub(crate) const fn default_receipt_timeout() -> u64 {
     DEFAULT_RECEIPT_TIMEOUT_SECS
 }
 

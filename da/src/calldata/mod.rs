@@ -1,7 +1,7 @@
 //! [`EthereumCalldataDa`]: each submission is the calldata of an EIP-1559 transaction from
 //! the batcher key to the batch inbox on L1.
 
-mod config;
+pub(crate) mod config;
 pub(crate) mod errors;
 pub(crate) mod fees;
 mod send;
