@@ -210,7 +210,7 @@ impl ParallelExecutor {
         let storage = CachedStorage::new(ProviderStorage::new(state));
         let output = parallel::execute_block(&vm, &storage, txs.len(), &self.config)
             .map_err(parallel_error)?;
-        let final_state = output.final_state();
+        let final_state = output.final_state;
         let stats = output.stats;
         for (offset, (tx, result)) in txs.iter().zip(output.txs).enumerate() {
             let index = first + offset;

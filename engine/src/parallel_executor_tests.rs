@@ -201,6 +201,7 @@ fn check_blocks(seeds: std::ops::Range<u64>) -> Coverage {
                     min_executions: 2,
                     max_conflicts_per_mille: 100,
                 }),
+                tx_writes: false,
             };
             let mut parallel = ParallelExecutor::new(ChainSpec::default(), threads)
                 .with_probe_txs(probe)

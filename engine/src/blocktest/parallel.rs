@@ -92,7 +92,7 @@ impl ParallelEvmExecutor {
         let storage = CachedStorage::new(WorldStorage(state));
         let output = parallel::execute_block(&vm, &storage, block.txs.len(), &self.config)
             .map_err(|e| format!("parallel execution: {e}"))?;
-        let final_state = output.final_state();
+        let final_state = output.final_state;
         let mut out = BlockOutput::default();
         for (index, (tx, result)) in block.txs.iter().zip(output.txs).enumerate() {
             let result = result.result.map_err(|e| format!("tx {index}: {e}"))?;

@@ -2,7 +2,7 @@
 //! multi-version memory, with an in-order finish when the fallback policy triggers.
 
 use super::{
-    FallbackPolicy,
+    ExecutionConfig, FallbackPolicy,
     mv_memory::{Incarnation, MvMemory, ReadOrigin, Version},
     output::{ExecutionStats, ParallelError, Strategy, TxResult, VmBlockOutput},
     scheduler::{Scheduler, Status, Task},
@@ -93,13 +93,15 @@ pub(crate) fn execute<M, S>(
     storage: &S,
     txs: usize,
     threads: usize,
-    policy: Option<FallbackPolicy>,
+    config: &ExecutionConfig,
 ) -> Result<VmBlockOutput<M>, ParallelError>
 where
     M: Vm,
     S: Storage<M::Key, M::Value>,
 {
-    let shared = Shared::new(vm, storage, txs, policy);
+    let tx_writes = config.tx_writes;
+    let from_scratch = || from_scratch(vm, storage, txs, tx_writes);
+    let shared = Shared::new(vm, storage, txs, config.fallback);
     let threads = shared.run_workers(threads);
     let strategy = match shared.halt() {
         Halt::None => Strategy::Parallel,
@@ -108,25 +110,30 @@ where
             Some(Err(InOrderError::Storage(tx, source))) => {
                 return Err(ParallelError::Storage { tx, source });
             }
-            Some(Err(InOrderError::Restart)) | None => return from_scratch(vm, storage, txs),
+            Some(Err(InOrderError::Restart)) | None => return from_scratch(),
         },
-        Halt::Fault => return from_scratch(vm, storage, txs),
+        Halt::Fault => return from_scratch(),
         Halt::Storage => return Err(shared.into_storage_error()),
     };
-    match guarded(|| shared.into_output(strategy, threads)) {
+    match guarded(|| shared.into_output(strategy, threads, tx_writes)) {
         Some(Some(output)) => output,
-        Some(None) | None => from_scratch(vm, storage, txs),
+        Some(None) | None => from_scratch(),
     }
 }
 
 /// Executes the block again, in order, after the parallel phase went wrong.
-fn from_scratch<M, S>(vm: &M, storage: &S, txs: usize) -> Result<VmBlockOutput<M>, ParallelError>
+fn from_scratch<M, S>(
+    vm: &M,
+    storage: &S,
+    txs: usize,
+    tx_writes: bool,
+) -> Result<VmBlockOutput<M>, ParallelError>
 where
     M: Vm,
     S: Storage<M::Key, M::Value>,
 {
     tracing::debug!(target: "altius::engine", txs, "parallel execution restarts in order");
-    sequential::execute(vm, storage, txs, Strategy::ParallelThenSequential)
+    sequential::execute(vm, storage, txs, Strategy::ParallelThenSequential, tx_writes)
 }
 
 /// Runs `f`, turning a panic into `None`.
@@ -382,28 +389,115 @@ where
         }
     }
 
-    /// The block's output; `None` if a transaction has no recorded execution.
+    /// The block's output; `None` if a transaction has no recorded execution or an ESTIMATE
+    /// is left in the memory.
     fn into_output(
         self,
         strategy: Strategy,
         threads: usize,
+        tx_writes: bool,
     ) -> Option<Result<VmBlockOutput<M>, ParallelError>> {
         let stats = self.stats(strategy, threads);
+        let final_state = match self.final_state(threads)? {
+            Ok(state) => state,
+            Err(error) => return Some(Err(error)),
+        };
         let results: Vec<_> = self
             .slots
             .into_iter()
             .map(|slot| slot.into_inner().map(|slot| slot.result))
             .collect::<Option<_>>()?;
-        let write_sets = self.memory.into_write_sets()?;
-        let mut state = State::new();
-        let mut txs = Vec::with_capacity(results.len());
-        for (tx, (result, write_set)) in results.into_iter().zip(write_sets).enumerate() {
-            let writes = match state.apply(self.vm, self.storage, write_set) {
-                Ok(writes) => writes,
-                Err(source) => return Some(Err(ParallelError::Storage { tx, source })),
-            };
-            txs.push(TxResult { result, writes });
-        }
-        Some(Ok(VmBlockOutput::<M> { txs, stats }))
+        let txs = if tx_writes {
+            match replay_writes(self.vm, self.storage, self.memory, results)? {
+                Ok(txs) => txs,
+                Err(error) => return Some(Err(error)),
+            }
+        } else {
+            results
+                .into_iter()
+                .map(|result| TxResult {
+                    result,
+                    writes: Vec::new(),
+                })
+                .collect()
+        };
+        Some(Ok(VmBlockOutput::<M> {
+            txs,
+            final_state,
+            stats,
+        }))
     }
+
+    /// The final value of every key written, read from the memory by `threads` threads (each
+    /// takes a share of the memory's shards).
+    #[allow(clippy::type_complexity)]
+    fn final_state(
+        &self,
+        threads: usize,
+    ) -> Option<Result<Vec<(M::Key, M::Value)>, ParallelError>> {
+        let parts = threads.max(1);
+        let part = |part: usize| {
+            let mut state = Vec::new();
+            let done = self.memory.for_each_final(part, parts, |key, entry| {
+                let below = match entry.value {
+                    Some(value) => Some(value.clone()),
+                    None if entry.deltas.is_empty() => None,
+                    None => self.storage.base(key).map_err(|source| {
+                        ParallelError::Storage {
+                            tx: entry.first_writer,
+                            source,
+                        }
+                    })?,
+                };
+                let value = entry
+                    .deltas
+                    .iter()
+                    .fold(below, |acc, delta| Some(self.vm.apply_delta(key, acc, delta)));
+                if let Some(value) = value {
+                    state.push((key.clone(), value));
+                }
+                Ok(())
+            });
+            done.map(|done| done.map(|()| state))
+        };
+        let parts: Vec<_> = thread::scope(|scope| {
+            let handles: Vec<_> = (1..parts).map(|n| scope.spawn(move || part(n))).collect();
+            let mut results = vec![guarded(|| part(0))];
+            results.extend(handles.into_iter().map(|handle| handle.join().ok()));
+            results
+        });
+        let mut state = Vec::new();
+        for part in parts {
+            match part?? {
+                Ok(mut part) => state.append(&mut part),
+                Err(error) => return Some(Err(error)),
+            }
+        }
+        Some(Ok(state))
+    }
+}
+
+/// Each transaction's writes, replaying the write sets in block order.
+#[allow(clippy::type_complexity)]
+fn replay_writes<M, S>(
+    vm: &M,
+    storage: &S,
+    memory: MvMemory<M::Key, M::Value, M::Delta>,
+    results: Vec<Result<M::Output, M::Error>>,
+) -> Option<Result<Vec<TxResult<M::Key, M::Value, M::Output, M::Error>>, ParallelError>>
+where
+    M: Vm,
+    S: Storage<M::Key, M::Value>,
+{
+    let write_sets = memory.into_write_sets()?;
+    let mut state = State::new();
+    let mut txs = Vec::with_capacity(results.len());
+    for (tx, (result, write_set)) in results.into_iter().zip(write_sets).enumerate() {
+        let mut writes = Vec::new();
+        if let Err(source) = state.apply(vm, storage, write_set, Some(&mut writes)) {
+            return Some(Err(ParallelError::Storage { tx, source }));
+        }
+        txs.push(TxResult { result, writes });
+    }
+    Some(Ok(txs))
 }

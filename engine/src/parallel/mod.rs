@@ -84,6 +84,9 @@ pub struct ExecutionConfig {
     pub min_parallel_txs: usize,
     /// When to switch a conflicting block to block order; `None`: never.
     pub fallback: Option<FallbackPolicy>,
+    /// Whether to report each transaction's writes ([`TxResult::writes`]); it costs a replay
+    /// of the block's write sets in order after the parallel phase.
+    pub tx_writes: bool,
 }
 
 impl ExecutionConfig {
@@ -93,6 +96,7 @@ impl ExecutionConfig {
             threads,
             min_parallel_txs: 2,
             fallback: Some(FallbackPolicy::default()),
+            tx_writes: false,
         }
     }
 }
@@ -127,9 +131,9 @@ where
 {
     let threads = config.threads.min(txs);
     let output = if threads <= 1 || txs < config.min_parallel_txs || vm.is_clearly_serial(txs) {
-        sequential::execute(vm, storage, txs, Strategy::Sequential)?
+        sequential::execute(vm, storage, txs, Strategy::Sequential, config.tx_writes)?
     } else {
-        block_stm::execute(vm, storage, txs, threads, config.fallback)?
+        block_stm::execute(vm, storage, txs, threads, config)?
     };
     let stats = &output.stats;
     tracing::debug!(

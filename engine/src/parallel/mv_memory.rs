@@ -104,6 +104,41 @@ impl<V, D> Versions<V, D> {
     fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// What the key holds after the block: the last full value (`None`: the value before the
+    /// block) and the deltas above it, in block order; `None` if an ESTIMATE is left.
+    fn final_entry(&self) -> Option<FinalEntry<'_, V, D>> {
+        let mut deltas = Vec::new();
+        let mut value = None;
+        for (_, entry) in self.0.iter().rev() {
+            match &entry.data {
+                Data::Estimate => return None,
+                Data::Value(v) => {
+                    value = Some(v);
+                    break;
+                }
+                Data::Deltas(d) => deltas.extend(d.iter().rev()),
+            }
+        }
+        deltas.reverse();
+        let first_writer = self.0.first().map_or(0, |(tx, _)| *tx);
+        Some(FinalEntry {
+            value,
+            deltas,
+            first_writer,
+        })
+    }
+}
+
+/// The value a key holds after the block, before storage is read and deltas are applied.
+#[derive(Debug)]
+pub(crate) struct FinalEntry<'a, V, D> {
+    /// The last full value written; `None`: the value before the block.
+    pub(crate) value: Option<&'a V>,
+    /// Deltas to apply to it, in block order.
+    pub(crate) deltas: Vec<&'a D>,
+    /// The first transaction that wrote the key (blamed if storage fails).
+    pub(crate) first_writer: TxIndex,
 }
 type Shard<K, V, D> = RwLock<HashMap<K, Versions<V, D>, RandomState>>;
 
@@ -287,6 +322,25 @@ impl<K: Eq + Hash + Clone, V: Clone, D: Clone> MvMemory<K, V, D> {
                 entry.data = Data::Estimate;
             }
         }
+    }
+
+    /// Calls `f` with the final entry of every key in the shards `part`, `part + parts`, ...
+    /// (so that `parts` threads can share the work); `None` if an ESTIMATE is left.
+    pub(crate) fn for_each_final<E>(
+        &self,
+        part: usize,
+        parts: usize,
+        mut f: impl FnMut(&K, FinalEntry<'_, V, D>) -> Result<(), E>,
+    ) -> Option<Result<(), E>> {
+        for shard in self.shards.iter().skip(part).step_by(parts.max(1)) {
+            let shard = shard.read();
+            for (key, versions) in shard.iter() {
+                if let Err(error) = f(key, versions.final_entry()?) {
+                    return Some(Err(error));
+                }
+            }
+        }
+        Some(Ok(()))
     }
 
     /// The write sets of all transactions, in block order; `None` if an ESTIMATE is left.

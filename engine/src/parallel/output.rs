@@ -1,8 +1,6 @@
 //! What executing a block returns: per-transaction results and writes, statistics, errors.
 
 use super::vm::{StorageError, TxIndex, Vm};
-use alloy_primitives::map::HashMap;
-use std::hash::Hash;
 
 /// The result of one transaction of the block.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -11,6 +9,8 @@ pub struct TxResult<K, V, O, E> {
     pub result: Result<O, E>,
     /// The keys it wrote with the full value each holds right after it, deltas resolved, in
     /// the order the VM produced them (written keys first, then keys changed only by deltas).
+    /// Empty unless [`ExecutionConfig::tx_writes`](super::ExecutionConfig::tx_writes) asks
+    /// for it: the block's result is [`BlockOutput::final_state`].
     pub writes: Vec<(K, V)>,
 }
 
@@ -20,6 +20,8 @@ pub struct TxResult<K, V, O, E> {
 pub struct BlockOutput<K, V, O, E> {
     /// One result per transaction, in block order.
     pub txs: Vec<TxResult<K, V, O, E>>,
+    /// The final value of every key the block wrote, in no particular order.
+    pub final_state: Vec<(K, V)>,
     /// How the block was executed.
     pub stats: ExecutionStats,
 }
@@ -27,27 +29,6 @@ pub struct BlockOutput<K, V, O, E> {
 /// The [`BlockOutput`] of a [`Vm`].
 pub type VmBlockOutput<M> =
     BlockOutput<<M as Vm>::Key, <M as Vm>::Value, <M as Vm>::Output, <M as Vm>::Error>;
-
-impl<K: Eq + Hash + Clone, V: Clone, O, E> BlockOutput<K, V, O, E> {
-    /// The final value of every key the block wrote, in the order keys were first written.
-    pub fn final_state(&self) -> Vec<(K, V)> {
-        let mut positions: HashMap<&K, usize> = HashMap::default();
-        let mut state: Vec<(K, V)> = Vec::new();
-        for (key, value) in self.txs.iter().flat_map(|tx| &tx.writes) {
-            match positions
-                .get(key)
-                .and_then(|&position| state.get_mut(position))
-            {
-                Some(slot) => slot.1 = value.clone(),
-                None => {
-                    positions.insert(key, state.len());
-                    state.push((key.clone(), value.clone()));
-                }
-            }
-        }
-        state
-    }
-}
 
 /// How a block was executed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -21,14 +21,17 @@ pub(crate) fn execute<M, S>(
     storage: &S,
     txs: usize,
     strategy: Strategy,
+    tx_writes: bool,
 ) -> Result<VmBlockOutput<M>, ParallelError>
 where
     M: Vm,
     S: Storage<M::Key, M::Value>,
 {
     let mut current = 0;
-    let run = catch_unwind(AssertUnwindSafe(|| run(vm, storage, txs, &mut current)));
-    let txs = match run {
+    let run = catch_unwind(AssertUnwindSafe(|| {
+        run(vm, storage, txs, tx_writes, &mut current)
+    }));
+    let (txs, final_state) = match run {
         Ok(results) => results?,
         Err(_) => return Err(ParallelError::VmPanicked { tx: current }),
     };
@@ -38,15 +41,20 @@ where
         executions: txs.len() as u64,
         ..ExecutionStats::default()
     };
-    Ok(VmBlockOutput::<M> { txs, stats })
+    Ok(VmBlockOutput::<M> {
+        txs,
+        final_state,
+        stats,
+    })
 }
 
 fn run<M, S>(
     vm: &M,
     storage: &S,
     txs: usize,
+    tx_writes: bool,
     current: &mut TxIndex,
-) -> Result<VmTxResults<M>, ParallelError>
+) -> Result<(VmTxResults<M>, Vec<(M::Key, M::Value)>), ParallelError>
 where
     M: Vm,
     S: Storage<M::Key, M::Value>,
@@ -55,9 +63,9 @@ where
     let mut results = Vec::with_capacity(txs);
     for tx in 0..txs {
         *current = tx;
-        results.push(step(vm, storage, &mut state, tx)?);
+        results.push(step(vm, storage, &mut state, tx, tx_writes)?);
     }
-    Ok(results)
+    Ok((results, state.into_final_state()))
 }
 
 fn step<M, S>(
@@ -65,6 +73,7 @@ fn step<M, S>(
     storage: &S,
     state: &mut State<M::Key, M::Value>,
     tx: TxIndex,
+    tx_writes: bool,
 ) -> Result<VmTxResult<M>, ParallelError>
 where
     M: Vm,
@@ -78,8 +87,9 @@ where
     match result {
         Ok(outcome) => {
             let write_set = normalize(vm, outcome.writes, outcome.deltas);
-            let writes = state
-                .apply(vm, storage, write_set)
+            let mut writes = Vec::new();
+            state
+                .apply(vm, storage, write_set, tx_writes.then_some(&mut writes))
                 .map_err(|source| ParallelError::Storage { tx, source })?;
             Ok(TxResult {
                 result: Ok(outcome.output),

@@ -103,7 +103,10 @@ impl<M: Vm, S: Storage<M::Key, M::Value>> ReadView<M::Key, M::Value> for MvView<
 /// State in block order: values written so far and values read from storage.
 #[derive(Debug)]
 pub(crate) struct State<K, V> {
-    values: HashMap<K, Option<V>>,
+    /// Each key's current value and whether the block wrote it.
+    values: HashMap<K, (Option<V>, bool)>,
+    /// The keys the block wrote, in the order they were first written.
+    written: Vec<K>,
 }
 
 impl<K: Eq + std::hash::Hash + Clone, V: Clone> State<K, V> {
@@ -111,30 +114,48 @@ impl<K: Eq + std::hash::Hash + Clone, V: Clone> State<K, V> {
     pub(crate) fn new() -> Self {
         Self {
             values: HashMap::default(),
+            written: Vec::new(),
         }
     }
 
     fn get<S: Storage<K, V>>(&mut self, storage: &S, key: &K) -> Result<Option<V>, StorageError> {
-        if let Some(value) = self.values.get(key) {
+        if let Some((value, _)) = self.values.get(key) {
             return Ok(value.clone());
         }
         let value = storage.base(key)?;
-        self.values.insert(key.clone(), value.clone());
+        self.values.insert(key.clone(), (value.clone(), false));
         Ok(value)
     }
 
-    /// Applies a write set; returns the full value each key holds afterwards.
+    fn set(&mut self, key: K, value: V) {
+        match self.values.get_mut(&key) {
+            Some((current, written)) => {
+                *current = Some(value);
+                if !*written {
+                    *written = true;
+                    self.written.push(key);
+                }
+            }
+            None => {
+                self.values.insert(key.clone(), (Some(value), true));
+                self.written.push(key);
+            }
+        }
+    }
+
+    /// Applies a write set; pushes the full value each key holds afterwards to `writes`,
+    /// when given.
     pub(crate) fn apply<M, S>(
         &mut self,
         vm: &M,
         storage: &S,
         write_set: WriteSet<K, V, M::Delta>,
-    ) -> Result<Vec<(K, V)>, StorageError>
+        mut writes: Option<&mut Vec<(K, V)>>,
+    ) -> Result<(), StorageError>
     where
         M: Vm<Key = K, Value = V>,
         S: Storage<K, V>,
     {
-        let mut writes = Vec::with_capacity(write_set.len());
         for (key, op) in write_set {
             let value = match op {
                 WriteOp::Value(value) => value,
@@ -146,10 +167,23 @@ impl<K: Eq + std::hash::Hash + Clone, V: Clone> State<K, V> {
                     }
                 }
             };
-            self.values.insert(key.clone(), Some(value.clone()));
-            writes.push((key, value));
+            if let Some(writes) = writes.as_deref_mut() {
+                writes.push((key.clone(), value.clone()));
+            }
+            self.set(key, value);
         }
-        Ok(writes)
+        Ok(())
+    }
+
+    /// The final value of every key written, in the order keys were first written.
+    pub(crate) fn into_final_state(mut self) -> Vec<(K, V)> {
+        self.written
+            .into_iter()
+            .filter_map(|key| {
+                let (value, _) = self.values.remove(&key)?;
+                Some((key, value?))
+            })
+            .collect()
     }
 }
 

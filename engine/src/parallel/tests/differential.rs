@@ -43,6 +43,7 @@ fn config(threads: usize, fallback: Option<FallbackPolicy>) -> ExecutionConfig {
         threads,
         min_parallel_txs: 2,
         fallback,
+        tx_writes: true,
     }
 }
 
@@ -68,7 +69,7 @@ fn check(seed: u64, expected: &Expected, got: Result<KvOutput, ParallelError>) -
         (Expected::Block { txs, state }, Ok(output)) => {
             let got: Vec<ExpectedTx> = output.txs.iter().map(expected_tx).collect();
             assert_eq!(&got, txs, "seed {seed}: transactions differ");
-            let final_state: BTreeMap<u64, u64> = output.final_state().into_iter().collect();
+            let final_state: BTreeMap<u64, u64> = output.final_state.iter().copied().collect();
             assert_eq!(&final_state, state, "seed {seed}: final state differs");
             output.stats
         }
@@ -78,6 +79,25 @@ fn check(seed: u64, expected: &Expected, got: Result<KvOutput, ParallelError>) -
         }
         (expected, got) => panic!("seed {seed}: expected {expected:?}, got {got:?}"),
     }
+}
+
+/// Checks an execution that did not report per-transaction writes: the results and the final
+/// state must be the reference's.
+fn check_lean(seed: u64, expected: &Expected, got: Result<KvOutput, ParallelError>) {
+    let (Expected::Block { txs, state }, Ok(output)) = (expected, &got) else {
+        let stripped = got.map(|mut output| {
+            output.txs.iter_mut().for_each(|tx| tx.writes.clear());
+            output
+        });
+        check(seed, expected, stripped);
+        return;
+    };
+    assert!(output.txs.iter().all(|tx| tx.writes.is_empty()));
+    let results: Vec<_> = output.txs.iter().map(|tx| tx.result.clone()).collect();
+    let expected_results: Vec<_> = txs.iter().map(|tx| tx.result.clone()).collect();
+    assert_eq!(results, expected_results, "seed {seed}: results differ");
+    let final_state: BTreeMap<u64, u64> = output.final_state.iter().copied().collect();
+    assert_eq!(&final_state, state, "seed {seed}: final state differs");
 }
 
 /// The blocks of a differential run and how they execute.
@@ -145,6 +165,11 @@ fn differential(first_seed: u64, blocks: u64, shape: Shape) -> Totals {
         let fallback = run(&block, swallow, &config(4, Some(eager)));
         assert_same(seed, &sequential, &fallback);
         totals.add(&check(seed, &expected, fallback));
+        let lean = ExecutionConfig {
+            tx_writes: false,
+            ..config(2 + seed as usize % 3, None)
+        };
+        check_lean(seed, &expected, run(&block, swallow, &lean));
         check(seed, &expected, sequential);
     }
     totals
@@ -259,7 +284,7 @@ fn fee_deltas_do_not_conflict() {
         assert_eq!(output.stats.dependency_waits, 0);
         assert_eq!(output.stats.executions, 200);
         let fee: u64 = output
-            .final_state()
+            .final_state
             .into_iter()
             .find(|(k, _)| *k == FEE)
             .unwrap()
@@ -294,6 +319,7 @@ fn one_thread_runs_in_order() {
         threads: 8,
         min_parallel_txs: usize::MAX,
         fallback: None,
+        tx_writes: false,
     };
     assert_eq!(
         run(&block, false, &small).unwrap().stats.strategy,
