@@ -8,7 +8,7 @@ use crate::{
     evm::{build_evm, revm_block, revm_cfg},
     messages,
     overlay::{Overlay, merge_changes},
-    parallel::{self, CachedStorage, ExecutionConfig, ExecutionStats, ParallelError, Strategy},
+    parallel::{self, ExecutionConfig, ExecutionStats, ParallelError, Strategy},
     parallel_evm::{OpTxFailure, OpVm, ProviderStorage, final_changes},
     sequential::BlockRun,
 };
@@ -144,7 +144,10 @@ impl ParallelExecutor {
             chain: &self.chain,
             env,
             mode,
-            out: BlockExecution::default(),
+            out: BlockExecution {
+                txs: Vec::with_capacity(txs.len()),
+                ..BlockExecution::default()
+            },
         };
         let mut changes = StateChanges::default();
         let mut next = 0;
@@ -207,7 +210,7 @@ impl ParallelExecutor {
             block_hash: &block_hash,
             l1_info: l1_info.clone(),
         };
-        let storage = CachedStorage::new(ProviderStorage::new(state));
+        let storage = ProviderStorage::new(state);
         let output = parallel::execute_block(&vm, &storage, txs.len(), &self.config)
             .map_err(parallel_error)?;
         let final_state = output.final_state;

@@ -62,7 +62,10 @@ impl Executor for SequentialExecutor {
             chain: &self.chain,
             env,
             mode,
-            out: BlockExecution::default(),
+            out: BlockExecution {
+                txs: Vec::with_capacity(txs.len()),
+                ..BlockExecution::default()
+            },
         };
         {
             let cfg = revm_cfg(&self.chain);

@@ -18,7 +18,7 @@ use crate::{
     },
     parallel_evm::{
         AccountValue, BlockHashFn, EvmKey, EvmValue, MainnetDeferredFees, ViewDb, ViewDbError,
-        apply_balance_delta, final_changes, tx_writes,
+        apply_balance_delta, final_changes, is_fee_recipient, one_sender, tx_writes,
     },
 };
 use alloy_consensus::Transaction as _;
@@ -241,9 +241,11 @@ impl Vm for MainnetVm<'_> {
         apply_balance_delta(value, delta)
     }
 
+    fn is_accumulator(&self, key: &EvmKey) -> bool {
+        is_fee_recipient(key, &[self.block.beneficiary])
+    }
+
     fn is_clearly_serial(&self, txs: usize) -> bool {
-        let txs = &self.txs[..txs.min(self.txs.len())];
-        txs.first()
-            .is_some_and(|first| txs.iter().all(|tx| tx.sender == first.sender))
+        one_sender(self.txs.iter().take(txs).map(|tx| &tx.sender))
     }
 }

@@ -9,7 +9,7 @@ use super::{
     sequential,
     view::{MvView, State, ViewFailure},
     vm::{Storage, StorageError, TxIndex, Vm, VmError},
-    write_set::{WriteSet, normalize},
+    write_set::{WriteSet, fold_deltas, normalize},
 };
 use parking_lot::Mutex;
 use std::{
@@ -37,7 +37,7 @@ enum Halt {
 /// The last recorded execution of a transaction.
 struct Slot<M: Vm> {
     incarnation: Incarnation,
-    reads: Vec<(M::Key, ReadOrigin)>,
+    reads: Vec<(M::Key, ReadOrigin<M::Value>)>,
     result: Result<M::Output, M::Error>,
 }
 
@@ -51,7 +51,7 @@ enum Run<M: Vm> {
     Foreign,
     /// It completed (successfully or with the transaction's own error).
     Done {
-        reads: Vec<(M::Key, ReadOrigin)>,
+        reads: Vec<(M::Key, ReadOrigin<M::Value>)>,
         result: Result<M::Output, M::Error>,
         write_set: WriteSet<M::Key, M::Value, M::Delta>,
     },
@@ -272,7 +272,8 @@ where
                 result,
             });
         }
-        self.memory.record(version, write_set)
+        self.memory
+            .record_with(version, write_set, |key| self.vm.is_accumulator(key))
     }
 
     fn try_execute(&self, version: Version) -> Option<Task> {
@@ -314,7 +315,7 @@ where
         let slot = slot.lock();
         slot.as_ref().is_some_and(|slot| {
             incarnation.is_none_or(|incarnation| slot.incarnation == incarnation)
-                && self.memory.validate_reads(tx, &slot.reads)
+                && self.memory.validate_reads(self.vm, tx, &slot.reads)
         })
     }
 
@@ -436,29 +437,43 @@ where
         threads: usize,
     ) -> Option<Result<Vec<(M::Key, M::Value)>, ParallelError>> {
         let parts = threads.max(1);
+        let lane_only = self.memory.lane_only_keys();
+        let lane_only = &lane_only;
         let part = |part: usize| {
             let mut state = Vec::new();
             let done = self.memory.for_each_final(part, parts, |key, entry| {
-                let below = match entry.value {
-                    Some(value) => Some(value.clone()),
-                    None if entry.deltas.is_empty() => None,
-                    None => self.storage.base(key).map_err(|source| {
-                        ParallelError::Storage {
-                            tx: entry.first_writer,
-                            source,
-                        }
-                    })?,
-                };
-                let value = entry
-                    .deltas
-                    .iter()
-                    .fold(below, |acc, delta| Some(self.vm.apply_delta(key, acc, delta)));
+                let mut deltas: Vec<M::Delta> = entry.deltas.into_iter().cloned().collect();
+                if self.vm.is_accumulator(key) {
+                    let from = entry.value_writer.map_or(0, |tx| tx + 1);
+                    let lane = self.memory.final_lane_deltas(key, from);
+                    deltas.extend(lane.ok_or(FinalError::Estimate)?);
+                }
+                let value = entry.value.cloned();
+                let value = self.final_value(key, value, &deltas, entry.first_writer)?;
                 if let Some(value) = value {
                     state.push((key.clone(), value));
                 }
                 Ok(())
             });
-            done.map(|done| done.map(|()| state))
+            let mut done = done.unwrap_or(Err(FinalError::Estimate));
+            if done.is_ok() {
+                // Accumulators only lanes add to, shared out among the parts too.
+                for key in lane_only.iter().skip(part).step_by(parts) {
+                    let Some(deltas) = self.memory.final_lane_deltas(key, 0) else {
+                        done = Err(FinalError::Estimate);
+                        break;
+                    };
+                    match self.final_value(key, None, &deltas, 0) {
+                        Ok(Some(value)) => state.push((key.clone(), value)),
+                        Ok(None) => {}
+                        Err(error) => {
+                            done = Err(error);
+                            break;
+                        }
+                    }
+                }
+            }
+            done.map(|()| state)
         };
         let parts: Vec<_> = thread::scope(|scope| {
             let handles: Vec<_> = (1..parts).map(|n| scope.spawn(move || part(n))).collect();
@@ -468,13 +483,40 @@ where
         });
         let mut state = Vec::new();
         for part in parts {
-            match part?? {
+            match part? {
                 Ok(mut part) => state.append(&mut part),
-                Err(error) => return Some(Err(error)),
+                Err(FinalError::Estimate) => return None,
+                Err(FinalError::Storage(error)) => return Some(Err(error)),
             }
         }
         Some(Ok(state))
     }
+
+    /// `value` (`None`: the value in storage) with `deltas` applied.
+    fn final_value(
+        &self,
+        key: &M::Key,
+        value: Option<M::Value>,
+        deltas: &[M::Delta],
+        writer: TxIndex,
+    ) -> Result<Option<M::Value>, FinalError> {
+        let below = match value {
+            Some(value) => Some(value),
+            None if deltas.is_empty() => None,
+            None => self.storage.base(key).map_err(|source| {
+                FinalError::Storage(ParallelError::Storage { tx: writer, source })
+            })?,
+        };
+        Ok(fold_deltas(self.vm, key, below, deltas))
+    }
+}
+
+/// Why the final state could not be read from the memory.
+enum FinalError {
+    /// An ESTIMATE or an unready lane is left: execute again in order.
+    Estimate,
+    /// Storage failed.
+    Storage(ParallelError),
 }
 
 /// Each transaction's writes, replaying the write sets in block order.

@@ -2,8 +2,8 @@
 //! last wrote there, tagged with the incarnation that wrote it.
 
 use super::{
-    vm::TxIndex,
-    write_set::{WriteOp, WriteSet, membership},
+    vm::{TxIndex, Vm},
+    write_set::{WriteOp, WriteSet, fold_deltas, membership},
 };
 use alloy_primitives::map::foldhash::fast::RandomState;
 use parking_lot::{Mutex, RwLock};
@@ -30,11 +30,33 @@ pub(crate) struct Version {
 /// Where the value of a read came from: storage or the full value of a version, with the
 /// deltas of the versions listed on top of it (highest transaction first).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct ReadOrigin {
+pub(crate) struct ReadOrigin<V> {
     /// Versions whose deltas were applied, highest transaction first.
     pub(crate) deltas: Vec<Version>,
     /// The full value below them: `None` for storage.
     pub(crate) source: Option<Version>,
+    /// For an [accumulator](Vm::is_accumulator): the deltas of the transactions between
+    /// `source` and the reader came from their lanes; validation folds them again.
+    pub(crate) accumulated: Option<Box<Accumulated<V>>>,
+}
+
+impl<V> ReadOrigin<V> {
+    const fn new() -> Self {
+        Self {
+            deltas: Vec::new(),
+            source: None,
+            accumulated: None,
+        }
+    }
+}
+
+/// A read of an accumulator: the value below the lanes' deltas and the value read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Accumulated<V> {
+    /// The full value of the origin's `source` (or storage).
+    pub(crate) below: Option<V>,
+    /// `below` with the lanes' deltas applied.
+    pub(crate) value: Option<V>,
 }
 
 /// A read resolved in memory: the full value (`None`: read storage) and the deltas to apply
@@ -42,7 +64,7 @@ pub(crate) struct ReadOrigin {
 #[derive(Debug)]
 pub(crate) struct Resolved<V, D> {
     /// Where it came from, for validation.
-    pub(crate) origin: ReadOrigin,
+    pub(crate) origin: ReadOrigin<V>,
     /// The full value, `None` when it must be read from storage.
     pub(crate) value: Option<V>,
     /// Deltas to apply to the value, in block order.
@@ -122,10 +144,18 @@ impl<V, D> Versions<V, D> {
         }
         deltas.reverse();
         let first_writer = self.0.first().map_or(0, |(tx, _)| *tx);
+        let value_writer = value.and_then(|_| {
+            self.0
+                .iter()
+                .rev()
+                .find(|(_, entry)| matches!(entry.data, Data::Value(_)))
+                .map(|(tx, _)| *tx)
+        });
         Some(FinalEntry {
             value,
             deltas,
             first_writer,
+            value_writer,
         })
     }
 }
@@ -139,16 +169,43 @@ pub(crate) struct FinalEntry<'a, V, D> {
     pub(crate) deltas: Vec<&'a D>,
     /// The first transaction that wrote the key (blamed if storage fails).
     pub(crate) first_writer: TxIndex,
+    /// The transaction that wrote `value`.
+    pub(crate) value_writer: Option<TxIndex>,
+}
+
+/// What the last recorded incarnation of one transaction wrote.
+#[derive(Debug)]
+struct TxEntries<K, D> {
+    /// Its keys in write-set order, each with whether its deltas are in `lane`.
+    keys: Vec<(K, bool)>,
+    /// Its deltas on accumulators, in order.
+    lane: Vec<(K, D)>,
+    /// Whether `lane` belongs to an incarnation that is recorded and not aborted.
+    lane_ready: bool,
+}
+
+impl<K, D> Default for TxEntries<K, D> {
+    fn default() -> Self {
+        Self {
+            keys: Vec::new(),
+            lane: Vec::new(),
+            lane_ready: false,
+        }
+    }
 }
 type Shard<K, V, D> = RwLock<HashMap<K, Versions<V, D>, RandomState>>;
 
 /// The multi-version memory of one block.
+///
+/// Deltas on [accumulators](Vm::is_accumulator) are not kept with the key but in the lane
+/// of the transaction that made them: adding to a key every transaction adds to then takes
+/// no shared lock; a read of it folds the lanes of the transactions below the reader.
 #[derive(Debug)]
 pub(crate) struct MvMemory<K, V, D> {
     shards: Box<[Shard<K, V, D>]>,
     hasher: RandomState,
-    /// Keys each transaction's last recorded incarnation wrote, in write-set order.
-    written: Box<[Mutex<Vec<K>>]>,
+    /// What each transaction's last recorded incarnation wrote.
+    txs: Box<[Mutex<TxEntries<K, D>>]>,
 }
 
 impl<K: Eq + Hash + Clone, V: Clone, D: Clone> MvMemory<K, V, D> {
@@ -159,7 +216,7 @@ impl<K: Eq + Hash + Clone, V: Clone, D: Clone> MvMemory<K, V, D> {
                 .map(|_| RwLock::new(HashMap::default()))
                 .collect(),
             hasher: RandomState::default(),
-            written: (0..txs).map(|_| Mutex::new(Vec::new())).collect(),
+            txs: (0..txs).map(|_| Mutex::default()).collect(),
         }
     }
 
@@ -175,10 +232,7 @@ impl<K: Eq + Hash + Clone, V: Clone, D: Clone> MvMemory<K, V, D> {
     ///
     /// The index of the transaction whose ESTIMATE the read hit.
     pub(crate) fn read(&self, key: &K, tx: TxIndex) -> Result<Resolved<V, D>, TxIndex> {
-        let mut origin = ReadOrigin {
-            deltas: Vec::new(),
-            source: None,
-        };
+        let mut origin = ReadOrigin::new();
         // Deltas in reverse block order, reversed at the end.
         let mut deltas: Vec<D> = Vec::new();
         let mut value = None;
@@ -213,7 +267,10 @@ impl<K: Eq + Hash + Clone, V: Clone, D: Clone> MvMemory<K, V, D> {
     }
 
     /// Whether transaction `tx` would still read `key` from `origin`.
-    pub(crate) fn validate_read(&self, key: &K, tx: TxIndex, origin: &ReadOrigin) -> bool {
+    ///
+    /// Only the key's own entries are checked; [`MvMemory::validate_reads`] also checks the
+    /// lanes an accumulator read folded.
+    pub(crate) fn validate_read(&self, key: &K, tx: TxIndex, origin: &ReadOrigin<V>) -> bool {
         let Some(shard) = self.shard(key) else {
             return false;
         };
@@ -246,40 +303,116 @@ impl<K: Eq + Hash + Clone, V: Clone, D: Clone> MvMemory<K, V, D> {
         }
     }
 
-    /// Whether every read of `reads` by `tx` would still come from the same origin.
-    pub(crate) fn validate_reads(&self, tx: TxIndex, reads: &[(K, ReadOrigin)]) -> bool {
-        reads
-            .iter()
-            .all(|(key, origin)| self.validate_read(key, tx, origin))
+    /// The value accumulator `key` has for transaction `tx`: the key's own entries, then the
+    /// deltas in the lanes of the transactions between the full value found and `tx`.
+    ///
+    /// # Errors
+    ///
+    /// The index of a transaction whose ESTIMATE the read hit or whose lane is not ready.
+    pub(crate) fn read_accumulator(
+        &self,
+        key: &K,
+        tx: TxIndex,
+    ) -> Result<Resolved<V, D>, TxIndex> {
+        let mut resolved = self.read(key, tx)?;
+        let from = resolved.origin.source.map_or(0, |v| v.tx + 1);
+        self.lane_deltas(key, from..tx, &mut resolved.deltas)?;
+        Ok(resolved)
+    }
+
+    /// Appends the deltas on `key` in the lanes of transactions `txs`, in block order.
+    fn lane_deltas(
+        &self,
+        key: &K,
+        txs: std::ops::Range<TxIndex>,
+        out: &mut Vec<D>,
+    ) -> Result<(), TxIndex> {
+        for tx in txs {
+            let Some(entries) = self.txs.get(tx) else {
+                return Err(tx);
+            };
+            let entries = entries.lock();
+            if !entries.lane_ready {
+                return Err(tx);
+            }
+            let deltas = entries.lane.iter().filter(|(k, _)| k == key);
+            out.extend(deltas.map(|(_, delta)| delta.clone()));
+        }
+        Ok(())
+    }
+
+    /// Whether every read of `reads` by `tx` would still return the same value.
+    pub(crate) fn validate_reads<M>(&self, vm: &M, tx: TxIndex, reads: &[(K, ReadOrigin<V>)]) -> bool
+    where
+        M: Vm<Key = K, Value = V, Delta = D>,
+        V: PartialEq,
+    {
+        reads.iter().all(|(key, origin)| {
+            self.validate_read(key, tx, origin)
+                && origin.accumulated.as_ref().is_none_or(|accumulated| {
+                    let from = origin.source.map_or(0, |v| v.tx + 1);
+                    let mut deltas = Vec::new();
+                    self.lane_deltas(key, from..tx, &mut deltas).is_ok()
+                        && fold_deltas(vm, key, accumulated.below.clone(), &deltas)
+                            == accumulated.value
+                })
+        })
     }
 
     /// Replaces the entries of `version.tx` by `write_set`, removing keys it no longer
-    /// writes. Returns whether it wrote a key the previous incarnation did not.
-    pub(crate) fn record(&self, version: Version, write_set: WriteSet<K, V, D>) -> bool {
-        let Some(written) = self.written.get(version.tx) else {
+    /// writes; deltas on keys `is_accumulator` accepts go to the transaction's lane. Returns
+    /// whether it wrote a key the previous incarnation did not.
+    pub(crate) fn record_with(
+        &self,
+        version: Version,
+        write_set: WriteSet<K, V, D>,
+        is_accumulator: impl Fn(&K) -> bool,
+    ) -> bool {
+        let Some(entries) = self.txs.get(version.tx) else {
             return false;
         };
-        let mut written = written.lock();
-        let keys: Vec<K> = write_set.iter().map(|(key, _)| key.clone()).collect();
+        let mut entries = entries.lock();
+        let keys: Vec<(K, bool)> = write_set
+            .iter()
+            .map(|(key, op)| {
+                let in_lane = matches!(op, WriteOp::Deltas(_)) && is_accumulator(key);
+                (key.clone(), in_lane)
+            })
+            .collect();
         let wrote_new = {
-            let was_written = membership(&written);
+            let was_written = membership(&entries.keys);
             keys.iter().any(|key| !was_written(key))
         };
-        for (key, op) in write_set {
-            let data = match op {
-                WriteOp::Value(value) => Data::Value(value),
-                WriteOp::Deltas(deltas) => Data::Deltas(deltas),
-            };
-            self.insert(key, version, data);
+        let mut lane = Vec::new();
+        for ((key, op), (_, in_lane)) in write_set.into_iter().zip(&keys) {
+            match op {
+                WriteOp::Deltas(deltas) if *in_lane => {
+                    lane.extend(deltas.into_iter().map(|delta| (key.clone(), delta)));
+                }
+                WriteOp::Deltas(deltas) => self.insert(key, version, Data::Deltas(deltas)),
+                WriteOp::Value(value) => self.insert(key, version, Data::Value(value)),
+            }
         }
         {
             let is_written = membership(&keys);
-            for key in written.iter().filter(|key| !is_written(key)) {
-                self.remove(key, version.tx);
+            for (key, in_lane) in &entries.keys {
+                if !in_lane && !is_written(&(key.clone(), false)) {
+                    self.remove(key, version.tx);
+                }
             }
         }
-        *written = keys;
+        *entries = TxEntries {
+            keys,
+            lane,
+            lane_ready: true,
+        };
         wrote_new
+    }
+
+    /// [`MvMemory::record_with`] without accumulators.
+    #[cfg(test)]
+    pub(crate) fn record(&self, version: Version, write_set: WriteSet<K, V, D>) -> bool {
+        self.record_with(version, write_set, |_| false)
     }
 
     fn insert(&self, key: K, version: Version, data: Data<V, D>) {
@@ -310,10 +443,12 @@ impl<K: Eq + Hash + Clone, V: Clone, D: Clone> MvMemory<K, V, D> {
 
     /// Marks every entry of `tx` as an ESTIMATE: readers wait for its next incarnation.
     pub(crate) fn convert_writes_to_estimates(&self, tx: TxIndex) {
-        let Some(written) = self.written.get(tx) else {
+        let Some(entries) = self.txs.get(tx) else {
             return;
         };
-        for key in written.lock().iter() {
+        let mut entries = entries.lock();
+        entries.lane_ready = false;
+        for (key, _) in entries.keys.iter().filter(|(_, in_lane)| !in_lane) {
             let Some(shard) = self.shard(key) else {
                 continue;
             };
@@ -343,15 +478,47 @@ impl<K: Eq + Hash + Clone, V: Clone, D: Clone> MvMemory<K, V, D> {
         Some(Ok(()))
     }
 
+    /// The accumulators some lane adds to that have no entry of their own.
+    pub(crate) fn lane_only_keys(&self) -> Vec<K> {
+        let mut keys: Vec<K> = Vec::new();
+        for entries in &self.txs {
+            for (key, _) in &entries.lock().lane {
+                if !keys.contains(key) {
+                    keys.push(key.clone());
+                }
+            }
+        }
+        keys.retain(|key| {
+            self.shard(key)
+                .is_some_and(|shard| !shard.read().contains_key(key))
+        });
+        keys
+    }
+
+    /// The deltas on `key` in the lanes of the transactions from `from` to the end of the
+    /// block; `None` if a lane is not ready.
+    pub(crate) fn final_lane_deltas(&self, key: &K, from: TxIndex) -> Option<Vec<D>> {
+        let mut deltas = Vec::new();
+        self.lane_deltas(key, from..self.txs.len(), &mut deltas)
+            .ok()?;
+        Some(deltas)
+    }
+
     /// The write sets of all transactions, in block order; `None` if an ESTIMATE is left.
     pub(crate) fn into_write_sets(self) -> Option<Vec<WriteSet<K, V, D>>> {
         let mut shards: Vec<HashMap<K, Versions<V, D>, RandomState>> =
             self.shards.into_iter().map(RwLock::into_inner).collect();
-        let mut sets = Vec::with_capacity(self.written.len());
-        for (tx, keys) in self.written.into_iter().enumerate() {
-            let keys = keys.into_inner();
+        let mut sets = Vec::with_capacity(self.txs.len());
+        for (tx, entries) in self.txs.into_iter().enumerate() {
+            let TxEntries { keys, lane, .. } = entries.into_inner();
             let mut set = Vec::with_capacity(keys.len());
-            for key in keys {
+            for (key, in_lane) in keys {
+                if in_lane {
+                    let deltas = lane.iter().filter(|(k, _)| *k == key);
+                    let deltas = deltas.map(|(_, delta)| delta.clone()).collect();
+                    set.push((key, WriteOp::Deltas(deltas)));
+                    continue;
+                }
                 let shard = (self.hasher.hash_one(&key) % SHARDS as u64) as usize;
                 // Taken, not removed: removing from the front of a long vector is quadratic.
                 let entry = shards.get_mut(shard)?.get_mut(&key)?.get_mut(tx)?;

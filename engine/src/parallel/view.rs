@@ -2,7 +2,7 @@
 //! (recording each read's origin) and [`SeqView`] over the in-order [`State`].
 
 use super::{
-    mv_memory::{MvMemory, ReadOrigin},
+    mv_memory::{Accumulated, MvMemory, ReadOrigin},
     vm::{ReadError, ReadView, Storage, StorageError, TxIndex, Vm},
     write_set::{WriteOp, WriteSet, fold_deltas},
 };
@@ -27,7 +27,7 @@ impl ViewFailure {
 }
 
 /// The reads of one execution: key, origin and the value returned.
-type ReadLog<K, V> = HashMap<K, (ReadOrigin, Option<V>)>;
+type ReadLog<K, V> = HashMap<K, (ReadOrigin<V>, Option<V>)>;
 
 /// The view of transaction `tx` over the multi-version memory.
 pub(crate) struct MvView<'a, M: Vm, S> {
@@ -58,7 +58,8 @@ impl<'a, M: Vm, S: Storage<M::Key, M::Value>> MvView<'a, M, S> {
     }
 
     /// The read set (key and origin of every read) and the failure that stopped reads.
-    pub(crate) fn finish(self) -> (Vec<(M::Key, ReadOrigin)>, Option<ViewFailure>) {
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn finish(self) -> (Vec<(M::Key, ReadOrigin<M::Value>)>, Option<ViewFailure>) {
         let reads = self
             .reads
             .into_iter()
@@ -82,7 +83,13 @@ impl<M: Vm, S: Storage<M::Key, M::Value>> ReadView<M::Key, M::Value> for MvView<
         if let Some((_, value)) = self.reads.get(key) {
             return Ok(value.clone());
         }
-        let resolved = match self.memory.read(key, self.tx) {
+        let accumulator = self.vm.is_accumulator(key);
+        let resolved = if accumulator {
+            self.memory.read_accumulator(key, self.tx)
+        } else {
+            self.memory.read(key, self.tx)
+        };
+        let mut resolved = match resolved {
             Ok(resolved) => resolved,
             Err(blocking) => return Err(self.fail(ViewFailure::Blocked(blocking))),
         };
@@ -93,7 +100,13 @@ impl<M: Vm, S: Storage<M::Key, M::Value>> ReadView<M::Key, M::Value> for MvView<
                 Err(error) => return Err(self.fail(ViewFailure::Storage(error))),
             },
         };
-        let value = fold_deltas(self.vm, key, below, &resolved.deltas);
+        let value = fold_deltas(self.vm, key, below.clone(), &resolved.deltas);
+        if accumulator {
+            resolved.origin.accumulated = Some(Box::new(Accumulated {
+                below,
+                value: value.clone(),
+            }));
+        }
         self.reads
             .insert(key.clone(), (resolved.origin, value.clone()));
         Ok(value)
@@ -105,8 +118,6 @@ impl<M: Vm, S: Storage<M::Key, M::Value>> ReadView<M::Key, M::Value> for MvView<
 pub(crate) struct State<K, V> {
     /// Each key's current value and whether the block wrote it.
     values: HashMap<K, (Option<V>, bool)>,
-    /// The keys the block wrote, in the order they were first written.
-    written: Vec<K>,
 }
 
 impl<K: Eq + std::hash::Hash + Clone, V: Clone> State<K, V> {
@@ -114,7 +125,6 @@ impl<K: Eq + std::hash::Hash + Clone, V: Clone> State<K, V> {
     pub(crate) fn new() -> Self {
         Self {
             values: HashMap::default(),
-            written: Vec::new(),
         }
     }
 
@@ -128,19 +138,7 @@ impl<K: Eq + std::hash::Hash + Clone, V: Clone> State<K, V> {
     }
 
     fn set(&mut self, key: K, value: V) {
-        match self.values.get_mut(&key) {
-            Some((current, written)) => {
-                *current = Some(value);
-                if !*written {
-                    *written = true;
-                    self.written.push(key);
-                }
-            }
-            None => {
-                self.values.insert(key.clone(), (Some(value), true));
-                self.written.push(key);
-            }
-        }
+        self.values.insert(key, (Some(value), true));
     }
 
     /// Applies a write set; pushes the full value each key holds afterwards to `writes`,
@@ -175,14 +173,11 @@ impl<K: Eq + std::hash::Hash + Clone, V: Clone> State<K, V> {
         Ok(())
     }
 
-    /// The final value of every key written, in the order keys were first written.
-    pub(crate) fn into_final_state(mut self) -> Vec<(K, V)> {
-        self.written
+    /// The final value of every key written, in no particular order.
+    pub(crate) fn into_final_state(self) -> Vec<(K, V)> {
+        self.values
             .into_iter()
-            .filter_map(|key| {
-                let (value, _) = self.values.remove(&key)?;
-                Some((key, value?))
-            })
+            .filter_map(|(key, (value, written))| Some((key, value.filter(|_| written)?)))
             .collect()
     }
 }

@@ -26,7 +26,7 @@ pub trait Vm: Sync {
     /// A location of state: an account, a storage slot, a key of a key-value store.
     type Key: Eq + Hash + Clone + Send + Sync;
     /// The full value stored at a key.
-    type Value: Clone + Send + Sync;
+    type Value: Clone + PartialEq + Send + Sync;
     /// A commutative change of a value, such as an addition to a balance.
     type Delta: Clone + Send + Sync;
     /// What a successful transaction returns besides its writes (a receipt, say).
@@ -52,6 +52,16 @@ pub trait Vm: Sync {
         value: Option<Self::Value>,
         delta: &Self::Delta,
     ) -> Self::Value;
+
+    /// Whether deltas on `key` are kept with the transaction that made them rather than with
+    /// the key: right for a key most transactions add to and few read (a fee recipient).
+    /// Adding to it then takes no shared lock; a read of it costs a pass over the
+    /// transactions below the reader, which must all have executed. Only the speed depends
+    /// on it.
+    fn is_accumulator(&self, key: &Self::Key) -> bool {
+        let _ = key;
+        false
+    }
 
     /// Whether the block of `txs` transactions is clearly serial (every transaction from one
     /// sender, say), so that executing it in order is faster. Only the speed depends on it.

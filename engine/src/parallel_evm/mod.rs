@@ -23,6 +23,8 @@
 //! base fee, L1 fee and operator fee vaults) are balance deltas, so that transactions that
 //! only pay fees to the same vault do not conflict. A transaction that reads a vault's
 //! balance sees every fee paid before it, exactly: the core resolves the deltas below it.
+//! The recipients are [accumulators](crate::parallel::Vm::is_accumulator): their deltas stay
+//! with each transaction, so paying them takes no shared lock.
 
 mod db;
 mod fees;
@@ -38,3 +40,18 @@ pub(crate) use storage::ProviderStorage;
 pub(crate) use values::apply_balance_delta;
 pub use values::{AccountValue, EvmKey, EvmValue};
 pub(crate) use writes::{final_changes, tx_writes};
+
+use alloy_primitives::Address;
+
+/// Whether `key` is the account of one of the fee `recipients`.
+pub(crate) fn is_fee_recipient(key: &EvmKey, recipients: &[Address]) -> bool {
+    matches!(key, EvmKey::Account(address) if recipients.contains(address))
+}
+
+/// Whether every transaction of a block has the same sender: the block is then a chain of
+/// nonces, serial by construction.
+pub(crate) fn one_sender<'a>(mut senders: impl Iterator<Item = &'a Address>) -> bool {
+    senders
+        .next()
+        .is_some_and(|first| senders.all(|sender| sender == first))
+}

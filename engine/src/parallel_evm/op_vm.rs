@@ -4,6 +4,7 @@ use super::{
     db::{BlockHashFn, ViewDb, ViewDbError},
     fees::OpDeferredFees,
     values::{EvmKey, EvmValue, apply_balance_delta},
+    is_fee_recipient, one_sender,
     writes::tx_writes,
 };
 use crate::{
@@ -12,7 +13,10 @@ use crate::{
     tx::to_op_tx,
 };
 use alloy_primitives::U256;
-use op_revm::{DefaultOp, L1BlockInfo, OpBuilder, OpHaltReason, OpSpecId, OpTransactionError};
+use op_revm::{
+    constants::{BASE_FEE_RECIPIENT, L1_FEE_RECIPIENT, OPERATOR_FEE_RECIPIENT},
+    DefaultOp, L1BlockInfo, OpBuilder, OpHaltReason, OpSpecId, OpTransactionError,
+};
 use revm::{
     Context,
     context::{BlockEnv as RevmBlockEnv, CfgEnv, ContextSetters},
@@ -108,9 +112,17 @@ impl Vm for OpVm<'_> {
         apply_balance_delta(value, delta)
     }
 
+    fn is_accumulator(&self, key: &EvmKey) -> bool {
+        let recipients = [
+            self.block.beneficiary,
+            BASE_FEE_RECIPIENT,
+            L1_FEE_RECIPIENT,
+            OPERATOR_FEE_RECIPIENT,
+        ];
+        is_fee_recipient(key, &recipients)
+    }
+
     fn is_clearly_serial(&self, txs: usize) -> bool {
-        let txs = &self.txs[..txs.min(self.txs.len())];
-        txs.first()
-            .is_some_and(|first| txs.iter().all(|tx| tx.sender == first.sender))
+        one_sender(self.txs.iter().take(txs).map(|tx| &tx.sender))
     }
 }

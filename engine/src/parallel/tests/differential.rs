@@ -52,6 +52,9 @@ fn run(block: &Block, swallow: bool, config: &ExecutionConfig) -> Result<KvOutpu
         programs: block.programs.clone(),
         swallow_read_errors: swallow,
         serial: false,
+        // Both ways of keeping the fee key's deltas: in lanes with an even thread count,
+        // with the key otherwise.
+        fee_lane: config.threads % 2 == 0,
     };
     execute_block(&vm, &block.base, block.programs.len(), config)
 }
@@ -361,6 +364,7 @@ fn storage_errors_fail_the_block() {
         programs,
         swallow_read_errors: false,
         serial: false,
+        fee_lane: true,
     };
     let storage = FailingStorage(HashMap::new());
     for threads in 1..=4 {
@@ -391,6 +395,7 @@ fn cached_storage_reads_each_key_once() {
         programs: block.programs.clone(),
         swallow_read_errors: false,
         serial: false,
+        fee_lane: true,
     };
     for threads in [1, 4] {
         let output = execute_block(&vm, &cached, block.programs.len(), &config(threads, None));

@@ -49,6 +49,8 @@ pub(super) struct KvVm {
     pub(super) swallow_read_errors: bool,
     /// What [`Vm::is_clearly_serial`] answers.
     pub(super) serial: bool,
+    /// Whether [`FEE`] is an [accumulator](Vm::is_accumulator).
+    pub(super) fee_lane: bool,
 }
 
 fn reg(regs: &[Option<u64>], index: usize) -> u64 {
@@ -86,6 +88,10 @@ impl Vm for KvVm {
 
     fn apply_delta(&self, _key: &u64, value: Option<u64>, delta: &u64) -> u64 {
         value.unwrap_or(0).wrapping_add(*delta)
+    }
+
+    fn is_accumulator(&self, key: &u64) -> bool {
+        self.fee_lane && *key == FEE
     }
 
     fn is_clearly_serial(&self, _txs: usize) -> bool {

@@ -1,7 +1,8 @@
 //! Unit tests of the multi-version memory.
 
+use super::kv::KvVm;
 use crate::parallel::{
-    mv_memory::{MvMemory, ReadOrigin, Version},
+    mv_memory::{Accumulated, MvMemory, ReadOrigin, Version},
     write_set::WriteOp,
 };
 
@@ -22,7 +23,7 @@ fn deltas(deltas: &[u64]) -> WriteOp<u64, u64> {
 }
 
 /// The full value, deltas and origin transaction `tx` reads at `KEY`.
-fn read(memory: &Memory, tx: usize) -> (Option<u64>, Vec<u64>, ReadOrigin) {
+fn read(memory: &Memory, tx: usize) -> (Option<u64>, Vec<u64>, ReadOrigin<u64>) {
     let resolved = memory.read(&KEY, tx).expect("not blocked");
     (resolved.value, resolved.deltas, resolved.origin)
 }
@@ -35,12 +36,14 @@ fn reads_the_highest_entry_strictly_below() {
     let base = ReadOrigin {
         deltas: vec![],
         source: None,
+        accumulated: None,
     };
     assert_eq!(read(&memory, 0), (None, vec![], base.clone()));
     assert_eq!(read(&memory, 1), (None, vec![], base));
     let from_1 = ReadOrigin {
         deltas: vec![],
         source: Some(v(1, 0)),
+        accumulated: None,
     };
     assert_eq!(read(&memory, 2), (Some(10), vec![], from_1.clone()));
     assert_eq!(read(&memory, 3), (Some(10), vec![], from_1));
@@ -61,7 +64,8 @@ fn deltas_fold_onto_the_nearest_full_value_or_storage() {
         origin,
         ReadOrigin {
             deltas: vec![v(3, 0), v(2, 0)],
-            source: Some(v(1, 0))
+            source: Some(v(1, 0)),
+            accumulated: None,
         }
     );
     assert_eq!(read(&memory, 3).1, vec![1]);
@@ -71,7 +75,8 @@ fn deltas_fold_onto_the_nearest_full_value_or_storage() {
         origin,
         ReadOrigin {
             deltas: vec![v(0, 0)],
-            source: None
+            source: None,
+            accumulated: None,
         }
     );
 }
@@ -122,8 +127,8 @@ fn validation_sees_every_change_of_origin() {
     // Removing the entry read from invalidates; storage origins stay valid.
     let base = memory.read(&9, 4).map(|r| r.origin).expect("not blocked");
     memory.record(v(1, 1), vec![]);
-    assert!(!memory.validate_reads(4, &[(KEY, origin)]));
-    assert!(memory.validate_reads(4, &[(9, base)]));
+    assert!(!memory.validate_reads(&vm(), 4, &[(KEY, origin)]));
+    assert!(memory.validate_reads(&vm(), 4, &[(9, base)]));
 }
 
 #[test]
@@ -132,4 +137,80 @@ fn write_sets_with_an_estimate_left_are_refused() {
     memory.record(v(0, 0), vec![(KEY, value(1))]);
     memory.convert_writes_to_estimates(0);
     assert!(memory.into_write_sets().is_none());
+}
+
+/// A VM whose only accumulator is key `0`.
+fn vm() -> KvVm {
+    KvVm {
+        programs: Vec::new(),
+        swallow_read_errors: false,
+        serial: false,
+        fee_lane: true,
+    }
+}
+
+const FEE: u64 = 0;
+
+fn record_fee(memory: &Memory, version: Version, set: Vec<(u64, WriteOp<u64, u64>)>) -> bool {
+    memory.record_with(version, set, |key| *key == FEE)
+}
+
+/// The value transaction `tx` reads at [`FEE`] over a base of 100, and its origin.
+fn read_fee(memory: &Memory, tx: usize) -> Result<(u64, ReadOrigin<u64>), usize> {
+    let resolved = memory.read_accumulator(&FEE, tx)?;
+    let below = resolved.value.or(Some(100));
+    let value = resolved.deltas.iter().fold(below.unwrap_or(0), |a, d| a + d);
+    let mut origin = resolved.origin;
+    origin.accumulated = Some(Box::new(Accumulated {
+        below,
+        value: Some(value),
+    }));
+    Ok((value, origin))
+}
+
+#[test]
+fn accumulator_deltas_stay_in_lanes_and_reads_fold_them() {
+    let memory = Memory::new(5);
+    assert!(record_fee(&memory, v(0, 0), vec![(FEE, deltas(&[1, 2]))]));
+    // Transaction 1 has not executed: a read above it waits for it.
+    assert_eq!(read_fee(&memory, 3).err(), Some(1));
+    record_fee(&memory, v(1, 0), vec![(7, value(70))]);
+    record_fee(&memory, v(2, 0), vec![(FEE, deltas(&[4]))]);
+    // The key itself has no entry: the deltas are in the lanes.
+    assert_eq!(memory.read(&FEE, 3).map(|r| r.deltas).ok(), Some(vec![]));
+    assert_eq!(memory.lane_only_keys(), vec![FEE]);
+    let (value, origin) = read_fee(&memory, 3).expect("all below executed");
+    assert_eq!(value, 107);
+    assert!(memory.validate_reads(&vm(), 3, &[(FEE, origin.clone())]));
+    // The same deltas from a new incarnation: the value read is the same, still valid.
+    record_fee(&memory, v(2, 1), vec![(FEE, deltas(&[4]))]);
+    assert!(memory.validate_reads(&vm(), 3, &[(FEE, origin.clone())]));
+    // Other deltas, or an aborted transaction below: invalid.
+    record_fee(&memory, v(2, 2), vec![(FEE, deltas(&[5]))]);
+    assert!(!memory.validate_reads(&vm(), 3, &[(FEE, origin.clone())]));
+    let (_, origin) = read_fee(&memory, 3).expect("all below executed");
+    memory.convert_writes_to_estimates(1);
+    assert!(!memory.validate_reads(&vm(), 3, &[(FEE, origin)]));
+    assert_eq!(read_fee(&memory, 3).err(), Some(1));
+}
+
+#[test]
+fn a_full_write_of_an_accumulator_hides_the_lanes_below() {
+    let memory = Memory::new(3);
+    record_fee(&memory, v(0, 0), vec![(FEE, deltas(&[1]))]);
+    record_fee(&memory, v(1, 0), vec![(FEE, value(50))]);
+    record_fee(&memory, v(2, 0), vec![(FEE, deltas(&[3]))]);
+    // Transaction 0's lane is below the full value: not read, not waited for.
+    memory.convert_writes_to_estimates(0);
+    let (fee, _) = read_fee(&memory, 3).expect("nothing to wait for");
+    assert_eq!(fee, 53);
+    assert!(memory.lane_only_keys().is_empty());
+    assert_eq!(memory.final_lane_deltas(&FEE, 2), Some(vec![3]));
+    assert_eq!(memory.final_lane_deltas(&FEE, 0), None);
+    // The write sets keep the lanes' deltas in place.
+    record_fee(&memory, v(0, 1), vec![(3, value(9)), (FEE, deltas(&[1]))]);
+    let sets = memory.into_write_sets().expect("no estimate");
+    assert_eq!(sets[0], vec![(3, value(9)), (FEE, deltas(&[1]))]);
+    assert_eq!(sets[1], vec![(FEE, value(50))]);
+    assert_eq!(sets[2], vec![(FEE, deltas(&[3]))]);
 }
