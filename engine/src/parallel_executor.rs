@@ -16,7 +16,7 @@ use alloy_consensus::Transaction as _;
 use alloy_primitives::{B256, U256};
 use altius_state::{StateChanges, StateProvider};
 use op_revm::L1BlockInfo;
-use std::sync::Arc;
+use std::{collections::VecDeque, sync::Arc};
 
 /// Executes a block's transactions in parallel (Block-STM) with OP Stack semantics.
 ///
@@ -150,44 +150,42 @@ impl ParallelExecutor {
             },
         };
         let mut changes = StateChanges::default();
-        let mut next = 0;
+        let total = txs.len();
+        // Taken from the front round by round, moved rather than cloned into the results.
+        let mut txs = VecDeque::from(txs);
         let mut probing = true;
-        while next < txs.len() {
+        while !txs.is_empty() {
+            let next = total - txs.len();
             let gas_left = env.gas_limit.saturating_sub(run.out.gas_used);
-            let mut round = fitting_run(&txs[next..], gas_left);
+            let mut round = fitting_run(txs.iter(), gas_left);
             if probing {
                 round = round.min(self.probe_txs);
             }
             if round < 2 {
                 // The next transaction alone (nearly) fills the block: the rest runs in order.
-                let rest = {
-                    let overlay = Overlay::new(state, &changes);
-                    self.in_order(&mut run, &overlay, &txs[next..], next, &l1_info)?
-                };
-                stats.in_order_executions += (txs.len() - next) as u64;
-                merge_changes(state, &mut changes, rest)?;
                 break;
             }
             let (round_changes, round_stats) = {
                 let overlay = Overlay::new(state, &changes);
-                let round_txs = &txs[next..next + round];
+                let round_txs: Vec<RecoveredTx> = txs.drain(..round).collect();
                 self.parallel_round(&mut run, &overlay, round_txs, next, &l1_info)?
             };
             add_stats(&mut stats, &round_stats);
             merge_changes(state, &mut changes, round_changes)?;
-            next += round;
-            if probing && next < txs.len() && (self.rest_in_order || self.conflicting(&round_stats))
-            {
+            if probing && (self.rest_in_order || self.conflicting(&round_stats)) {
                 // A dependent block: the rest runs in order, as fast as sequentially.
-                let rest = {
-                    let overlay = Overlay::new(state, &changes);
-                    self.in_order(&mut run, &overlay, &txs[next..], next, &l1_info)?
-                };
-                stats.in_order_executions += (txs.len() - next) as u64;
-                merge_changes(state, &mut changes, rest)?;
-                next = txs.len();
+                break;
             }
             probing = false;
+        }
+        if !txs.is_empty() {
+            stats.in_order_executions += txs.len() as u64;
+            let first = total - txs.len();
+            let rest = {
+                let overlay = Overlay::new(state, &changes);
+                self.in_order(&mut run, &overlay, txs, first, &l1_info)?
+            };
+            merge_changes(state, &mut changes, rest)?;
         }
         run.out.changes = changes;
         Ok((run.out, stats))
@@ -198,7 +196,7 @@ impl ParallelExecutor {
         &self,
         run: &mut BlockRun<'_>,
         state: &dyn StateProvider,
-        txs: &[RecoveredTx],
+        txs: Vec<RecoveredTx>,
         first: usize,
         l1_info: &L1BlockInfo,
     ) -> EngineResult<(StateChanges, ExecutionStats)> {
@@ -206,29 +204,32 @@ impl ParallelExecutor {
         let vm = OpVm {
             cfg: revm_cfg(&self.chain),
             block: revm_block(&self.chain, run.env),
-            txs,
+            txs: &txs,
             block_hash: &block_hash,
             l1_info: l1_info.clone(),
         };
         let storage = ProviderStorage::new(state);
         let output = parallel::execute_block(&vm, &storage, txs.len(), &self.config)
             .map_err(parallel_error)?;
+        drop(vm);
         let final_state = output.final_state;
         let stats = output.stats;
-        for (offset, (tx, result)) in txs.iter().zip(output.txs).enumerate() {
+        let mut executed = Vec::with_capacity(txs.len());
+        for (offset, (tx, result)) in txs.into_iter().zip(output.txs).enumerate() {
             let index = first + offset;
             match result.result {
-                Ok(out) => run.record(tx.clone(), out.result, out.nonce_before)?,
+                Ok(out) => executed.push((tx, out.result, out.nonce_before, out.bloom)),
                 Err(OpTxFailure::Invalid(err)) => {
-                    let reason = messages::invalid_tx_message(&err, &run.facts(tx));
-                    run.reject(index, tx, reason)?;
+                    let reason = messages::invalid_tx_message(&err, &run.facts(&tx));
+                    run.reject(index, &tx, reason)?;
                 }
                 Err(OpTxFailure::Unsupported) => {
-                    run.reject(index, tx, messages::TX_TYPE_NOT_SUPPORTED.to_string())?;
+                    run.reject(index, &tx, messages::TX_TYPE_NOT_SUPPORTED.to_string())?;
                 }
                 Err(OpTxFailure::Fatal(reason)) => return Err(EngineError::Evm(reason)),
             }
         }
+        run.record_all(executed)?;
         let changes =
             final_changes(final_state, &storage).map_err(|e| EngineError::Evm(e.to_string()))?;
         Ok((changes, stats))
@@ -239,7 +240,7 @@ impl ParallelExecutor {
         &self,
         run: &mut BlockRun<'_>,
         state: &dyn StateProvider,
-        txs: &[RecoveredTx],
+        txs: impl IntoIterator<Item = RecoveredTx>,
         first: usize,
         l1_info: &L1BlockInfo,
     ) -> EngineResult<StateChanges> {
@@ -248,8 +249,8 @@ impl ParallelExecutor {
             let cfg = revm_cfg(&self.chain);
             let mut evm = build_evm(cfg, revm_block(&self.chain, run.env), &mut db);
             evm.0.ctx.chain = l1_info.clone();
-            for (offset, tx) in txs.iter().enumerate() {
-                run.execute(&mut evm, first + offset, tx.clone())?;
+            for (offset, tx) in txs.into_iter().enumerate() {
+                run.execute(&mut evm, first + offset, tx)?;
             }
         }
         Ok(db.into_changes()?)
@@ -272,14 +273,13 @@ impl ParallelExecutor {
 const PROBE_TXS: usize = 128;
 
 /// How many of `txs`, from the first, have gas limits that add up to at most `gas_left`.
-fn fitting_run(txs: &[RecoveredTx], gas_left: u64) -> usize {
+fn fitting_run<'a>(txs: impl Iterator<Item = &'a RecoveredTx>, gas_left: u64) -> usize {
     let mut total = 0u64;
-    txs.iter()
-        .take_while(|tx| {
-            total = total.saturating_add(tx.tx.gas_limit());
-            total <= gas_left
-        })
-        .count()
+    txs.take_while(|tx| {
+        total = total.saturating_add(tx.tx.gas_limit());
+        total <= gas_left
+    })
+    .count()
 }
 
 /// Adds the counters of a round to those of the block; the strategy and thread count are the

@@ -1,7 +1,7 @@
 //! Receipts of executed transactions.
 
-use alloy_consensus::Receipt;
-use alloy_primitives::Log;
+use alloy_consensus::{Receipt, ReceiptWithBloom};
+use alloy_primitives::{Bloom, Log, logs_bloom};
 use op_alloy_consensus::{OpDepositReceipt, OpReceiptEnvelope, OpTxEnvelope};
 use op_revm::OpSpecId;
 
@@ -28,16 +28,34 @@ pub(crate) fn build_receipt(
     fields: ReceiptFields,
     spec: OpSpecId,
 ) -> Option<OpReceiptEnvelope> {
+    let mut receipt = build_receipt_without_bloom(tx, fields, spec)?;
+    fill_bloom(&mut receipt);
+    Some(receipt)
+}
+
+/// [`build_receipt`] with an empty logs bloom, for [`fill_bloom`] to compute later (on
+/// another thread, say).
+pub(crate) fn build_receipt_without_bloom(
+    tx: &OpTxEnvelope,
+    fields: ReceiptFields,
+    spec: OpSpecId,
+) -> Option<OpReceiptEnvelope> {
+    fn unbloomed<R>(receipt: R) -> ReceiptWithBloom<R> {
+        ReceiptWithBloom {
+            receipt,
+            logs_bloom: Bloom::ZERO,
+        }
+    }
     let receipt = Receipt {
         status: fields.success.into(),
         cumulative_gas_used: fields.cumulative_gas_used,
         logs: fields.logs,
     };
     Some(match tx {
-        OpTxEnvelope::Legacy(_) => OpReceiptEnvelope::Legacy(receipt.with_bloom()),
-        OpTxEnvelope::Eip2930(_) => OpReceiptEnvelope::Eip2930(receipt.with_bloom()),
-        OpTxEnvelope::Eip1559(_) => OpReceiptEnvelope::Eip1559(receipt.with_bloom()),
-        OpTxEnvelope::Eip7702(_) => OpReceiptEnvelope::Eip7702(receipt.with_bloom()),
+        OpTxEnvelope::Legacy(_) => OpReceiptEnvelope::Legacy(unbloomed(receipt)),
+        OpTxEnvelope::Eip2930(_) => OpReceiptEnvelope::Eip2930(unbloomed(receipt)),
+        OpTxEnvelope::Eip1559(_) => OpReceiptEnvelope::Eip1559(unbloomed(receipt)),
+        OpTxEnvelope::Eip7702(_) => OpReceiptEnvelope::Eip7702(unbloomed(receipt)),
         OpTxEnvelope::Deposit(_) => {
             let deposit = OpDepositReceipt {
                 inner: receipt,
@@ -46,10 +64,32 @@ pub(crate) fn build_receipt(
                     .then_some(fields.nonce_before),
                 deposit_receipt_version: spec.is_enabled_in(OpSpecId::CANYON).then_some(1),
             };
-            OpReceiptEnvelope::Deposit(deposit.with_bloom())
+            OpReceiptEnvelope::Deposit(unbloomed(deposit))
         }
         OpTxEnvelope::PostExec(_) => return None,
     })
+}
+
+/// Computes the logs bloom of `receipt` from its logs.
+pub(crate) fn fill_bloom(receipt: &mut OpReceiptEnvelope) {
+    let (bloom, logs) = bloom_and_logs(receipt);
+    *bloom = logs_bloom(logs.iter());
+}
+
+/// Sets the logs bloom of `receipt` to `bloom`, computed from the same logs elsewhere.
+pub(crate) fn set_bloom(receipt: &mut OpReceiptEnvelope, bloom: Bloom) {
+    *bloom_and_logs(receipt).0 = bloom;
+}
+
+fn bloom_and_logs(receipt: &mut OpReceiptEnvelope) -> (&mut Bloom, &[Log]) {
+    match receipt {
+        OpReceiptEnvelope::Legacy(r)
+        | OpReceiptEnvelope::Eip2930(r)
+        | OpReceiptEnvelope::Eip1559(r)
+        | OpReceiptEnvelope::Eip7702(r)
+        | OpReceiptEnvelope::PostExec(r) => (&mut r.logs_bloom, &r.receipt.logs),
+        OpReceiptEnvelope::Deposit(r) => (&mut r.logs_bloom, &r.receipt.inner.logs),
+    }
 }
 
 #[cfg(test)]
@@ -89,6 +129,22 @@ mod tests {
         let eip7702 = OpTxEnvelope::Eip7702(Signed::new_unhashed(TxEip7702::default(), sig));
         let receipt = build_receipt(&eip7702, fields(), OpSpecId::JOVIAN).unwrap();
         assert!(matches!(receipt, OpReceiptEnvelope::Eip7702(_)));
+    }
+
+    #[test]
+    fn a_bloom_filled_later_is_the_same() {
+        let sig = Signature::new(U256::from(1), U256::from(1), false);
+        let legacy = OpTxEnvelope::Legacy(Signed::new_unhashed(TxLegacy::default(), sig));
+        for tx in [legacy, OpTxEnvelope::from(TxDeposit::default())] {
+            let mut later = build_receipt_without_bloom(&tx, fields(), OpSpecId::JOVIAN).unwrap();
+            assert_eq!(*later.logs_bloom(), Bloom::ZERO);
+            let mut set = later.clone();
+            fill_bloom(&mut later);
+            let expected = build_receipt(&tx, fields(), OpSpecId::JOVIAN);
+            assert_eq!(Some(&later), expected.as_ref());
+            set_bloom(&mut set, logs_bloom(fields().logs.iter()));
+            assert_eq!(Some(set), expected);
+        }
     }
 
     #[test]

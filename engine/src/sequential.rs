@@ -6,14 +6,19 @@ use crate::{
     db::BlockDb,
     evm::{Evm, TxRun, build_evm, revm_block, revm_cfg, run},
     messages::{self, TxFacts},
-    receipt::{ReceiptFields, build_receipt},
+    receipt::{ReceiptFields, build_receipt, build_receipt_without_bloom, set_bloom},
     tx::{create_address, to_op_tx},
 };
 use alloy_consensus::Transaction as _;
+use alloy_primitives::Bloom;
 use altius_state::StateProvider;
+use op_alloy_consensus::OpReceiptEnvelope;
 use op_revm::OpHaltReason;
 use revm::context_interface::{ContextTr, result::ExecutionResult};
 use std::sync::Arc;
+
+/// An executed transaction, its result, its sender's nonce before it and its logs bloom.
+pub(crate) type ExecutedResult = (RecoveredTx, ExecutionResult<OpHaltReason>, u64, Bloom);
 
 /// Executes a block's transactions in order with OP Stack semantics (op-revm).
 ///
@@ -144,15 +149,47 @@ impl BlockRun<'_> {
         };
         let receipt = build_receipt(&tx.tx, fields, self.chain.spec_id())
             .ok_or_else(|| EngineError::Evm("transaction type without receipt".into()))?;
-        let executed = ExecutedTx {
+        let executed = self.executed_tx(tx, receipt, gas_used, nonce_before);
+        self.out.txs.push(executed);
+        Ok(())
+    }
+
+    /// Adds executed transactions, in block order, and their receipts to the block, with
+    /// the logs blooms computed when they executed.
+    pub(crate) fn record_all(&mut self, executed: Vec<ExecutedResult>) -> EngineResult<()> {
+        for (tx, result, nonce_before, bloom) in executed {
+            let gas_used = result.tx_gas_used();
+            self.out.gas_used = self.out.gas_used.saturating_add(gas_used);
+            let fields = ReceiptFields {
+                success: result.is_success(),
+                cumulative_gas_used: self.out.gas_used,
+                logs: result.into_logs(),
+                nonce_before,
+            };
+            let mut receipt = build_receipt_without_bloom(&tx.tx, fields, self.chain.spec_id())
+                .ok_or_else(|| EngineError::Evm("transaction type without receipt".into()))?;
+            set_bloom(&mut receipt, bloom);
+            let executed = self.executed_tx(tx, receipt, gas_used, nonce_before);
+            self.out.txs.push(executed);
+        }
+        Ok(())
+    }
+
+    /// `tx` with its receipt.
+    fn executed_tx(
+        &self,
+        tx: RecoveredTx,
+        receipt: OpReceiptEnvelope,
+        gas_used: u64,
+        nonce_before: u64,
+    ) -> ExecutedTx {
+        ExecutedTx {
             receipt,
             gas_used,
             contract_address: create_address(&tx, nonce_before),
             effective_gas_price: tx.tx.effective_gas_price(Some(self.env.base_fee)),
             tx,
-        };
-        self.out.txs.push(executed);
-        Ok(())
+        }
     }
 
     /// Leaves an invalid transaction out of the block being built, or fails the block being

@@ -18,14 +18,14 @@ use crate::{
     },
     parallel_evm::{
         AccountValue, BlockHashFn, EvmKey, EvmValue, MainnetDeferredFees, ViewDb, ViewDbError,
-        apply_balance_delta, final_changes, is_fee_recipient, one_sender, tx_writes,
+        apply_balance_delta, evm_context, final_changes, is_fee_recipient, one_sender, tx_writes,
     },
 };
 use alloy_consensus::Transaction as _;
 use alloy_primitives::{Address, U256};
 use revm::{
-    Context, MainBuilder, MainContext,
-    context::{BlockEnv, CfgEnv, ContextSetters},
+    MainBuilder,
+    context::{BlockEnv, CfgEnv},
     context_interface::{
         JournalTr,
         result::{EVMError, ExecutionResult, HaltReason, InvalidTransaction},
@@ -203,12 +203,8 @@ impl Vm for MainnetVm<'_> {
             return Err(VmError::Tx(InvalidTx(format!("no transaction {tx}"))));
         };
         let db = ViewDb::new(view, self.block_hash, Some(self.storage_only));
-        let mut evm = Context::mainnet()
-            .with_cfg(self.cfg.clone())
-            .with_block(self.block.clone())
-            .with_db(db)
+        let mut evm = evm_context(self.block.clone(), tx_env(signed), self.cfg.clone(), db, ())
             .build_mainnet_with_inspector(StorageCollision);
-        evm.ctx.set_tx(tx_env(signed));
         let mut handler =
             MainnetDeferredFees::<_, EVMError<ViewDbError, InvalidTransaction>>::default();
         let result = if self.inspect {

@@ -133,7 +133,13 @@ where
     S: Storage<M::Key, M::Value>,
 {
     tracing::debug!(target: "altius::engine", txs, "parallel execution restarts in order");
-    sequential::execute(vm, storage, txs, Strategy::ParallelThenSequential, tx_writes)
+    sequential::execute(
+        vm,
+        storage,
+        txs,
+        Strategy::ParallelThenSequential,
+        tx_writes,
+    )
 }
 
 /// Runs `f`, turning a panic into `None`.

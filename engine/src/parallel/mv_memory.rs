@@ -309,11 +309,7 @@ impl<K: Eq + Hash + Clone, V: Clone, D: Clone> MvMemory<K, V, D> {
     /// # Errors
     ///
     /// The index of a transaction whose ESTIMATE the read hit or whose lane is not ready.
-    pub(crate) fn read_accumulator(
-        &self,
-        key: &K,
-        tx: TxIndex,
-    ) -> Result<Resolved<V, D>, TxIndex> {
+    pub(crate) fn read_accumulator(&self, key: &K, tx: TxIndex) -> Result<Resolved<V, D>, TxIndex> {
         let mut resolved = self.read(key, tx)?;
         let from = resolved.origin.source.map_or(0, |v| v.tx + 1);
         self.lane_deltas(key, from..tx, &mut resolved.deltas)?;
@@ -342,7 +338,12 @@ impl<K: Eq + Hash + Clone, V: Clone, D: Clone> MvMemory<K, V, D> {
     }
 
     /// Whether every read of `reads` by `tx` would still return the same value.
-    pub(crate) fn validate_reads<M>(&self, vm: &M, tx: TxIndex, reads: &[(K, ReadOrigin<V>)]) -> bool
+    pub(crate) fn validate_reads<M>(
+        &self,
+        vm: &M,
+        tx: TxIndex,
+        reads: &[(K, ReadOrigin<V>)],
+    ) -> bool
     where
         M: Vm<Key = K, Value = V, Delta = D>,
         V: PartialEq,

@@ -12,6 +12,9 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 type VmTxResult<M> =
     TxResult<<M as Vm>::Key, <M as Vm>::Value, <M as Vm>::Output, <M as Vm>::Error>;
 
+/// The final value of every key a [`Vm`]'s block wrote.
+type VmFinalState<M> = Vec<(<M as Vm>::Key, <M as Vm>::Value)>;
+
 /// The per-transaction results of a [`Vm`].
 type VmTxResults<M> = Vec<VmTxResult<M>>;
 
@@ -54,7 +57,7 @@ fn run<M, S>(
     txs: usize,
     tx_writes: bool,
     current: &mut TxIndex,
-) -> Result<(VmTxResults<M>, Vec<(M::Key, M::Value)>), ParallelError>
+) -> Result<(VmTxResults<M>, VmFinalState<M>), ParallelError>
 where
     M: Vm,
     S: Storage<M::Key, M::Value>,

@@ -4,7 +4,10 @@ use super::values::{AccountValue, EvmKey, EvmValue};
 use crate::parallel::{ReadError, ReadView};
 use alloy_primitives::{Address, B256, KECCAK256_EMPTY, U256, map::HashMap};
 use revm::{
+    Context, Journal,
     bytecode::Bytecode,
+    context::LocalContext,
+    context_interface::{Cfg, JournalTr},
     database_interface::{DBErrorMarker, Database},
     state::AccountInfo,
 };
@@ -133,5 +136,32 @@ impl Database for ViewDb<'_> {
 
     fn block_hash(&mut self, number: u64) -> Result<B256, ViewDbError> {
         (self.block_hash)(number).map_err(|reason| ViewDbError::BlockHash { number, reason })
+    }
+}
+
+/// A revm context over `db` with these environments, built directly: revm's `Context::op()`
+/// and `Context::mainnet()` build a default context (journal, gas table, transaction) that
+/// `with_cfg`, `with_db` and friends then replace, and that waste shows in every execution.
+pub(crate) fn evm_context<'v, BLOCK, TX, CFG: Cfg, CHAIN>(
+    block: BLOCK,
+    tx: TX,
+    cfg: CFG,
+    db: ViewDb<'v>,
+    chain: CHAIN,
+) -> Context<BLOCK, TX, CFG, ViewDb<'v>, Journal<ViewDb<'v>>, CHAIN> {
+    let mut journal = Journal::new(db);
+    journal.set_spec_id(cfg.spec().into());
+    journal.set_eip7708_config(
+        cfg.is_eip7708_disabled(),
+        cfg.is_eip7708_delayed_burn_disabled(),
+    );
+    Context {
+        block,
+        tx,
+        cfg,
+        journaled_state: journal,
+        chain,
+        local: LocalContext::default(),
+        error: Ok(()),
     }
 }

@@ -26,6 +26,7 @@
 //! The recipients are [accumulators](crate::parallel::Vm::is_accumulator): their deltas stay
 //! with each transaction, so paying them takes no shared lock.
 
+mod changes;
 mod db;
 mod fees;
 mod op_vm;
@@ -33,13 +34,14 @@ mod storage;
 mod values;
 mod writes;
 
-pub(crate) use db::{BlockHashFn, ViewDb, ViewDbError};
+pub(crate) use changes::final_changes;
+pub(crate) use db::{BlockHashFn, ViewDb, ViewDbError, evm_context};
 pub(crate) use fees::MainnetDeferredFees;
 pub(crate) use op_vm::{OpTxFailure, OpVm};
 pub(crate) use storage::ProviderStorage;
 pub(crate) use values::apply_balance_delta;
 pub use values::{AccountValue, EvmKey, EvmValue};
-pub(crate) use writes::{final_changes, tx_writes};
+pub(crate) use writes::tx_writes;
 
 use alloy_primitives::Address;
 

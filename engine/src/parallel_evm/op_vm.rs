@@ -1,10 +1,10 @@
 //! [`OpVm`]: op-revm as a [`Vm`] of the Block-STM core.
 
 use super::{
-    db::{BlockHashFn, ViewDb, ViewDbError},
+    db::{BlockHashFn, ViewDb, ViewDbError, evm_context},
     fees::OpDeferredFees,
-    values::{EvmKey, EvmValue, apply_balance_delta},
     is_fee_recipient, one_sender,
+    values::{EvmKey, EvmValue, apply_balance_delta},
     writes::tx_writes,
 };
 use crate::{
@@ -12,19 +12,20 @@ use crate::{
     parallel::{ReadView, TxIndex, TxOutcome, Vm, VmError},
     tx::to_op_tx,
 };
-use alloy_primitives::U256;
+use alloy_primitives::{Bloom, U256, logs_bloom};
+use op_revm::precompiles::OpPrecompiles;
 use op_revm::{
+    L1BlockInfo, OpEvm, OpHaltReason, OpSpecId, OpTransactionError,
     constants::{BASE_FEE_RECIPIENT, L1_FEE_RECIPIENT, OPERATOR_FEE_RECIPIENT},
-    DefaultOp, L1BlockInfo, OpBuilder, OpHaltReason, OpSpecId, OpTransactionError,
 };
 use revm::{
-    Context,
-    context::{BlockEnv as RevmBlockEnv, CfgEnv, ContextSetters},
+    context::{BlockEnv as RevmBlockEnv, CfgEnv, Evm, FrameStack},
     context_interface::{
         JournalTr,
         result::{EVMError, ExecutionResult},
     },
     handler::Handler,
+    handler::instructions::EthInstructions,
 };
 
 /// What a transaction that ran returns.
@@ -34,6 +35,8 @@ pub(crate) struct OpTxOutput {
     pub(crate) result: ExecutionResult<OpHaltReason>,
     /// The sender's nonce before the transaction.
     pub(crate) nonce_before: u64,
+    /// The logs bloom of its receipt, computed here, on the executing thread.
+    pub(crate) bloom: Bloom,
 }
 
 /// Why a transaction did not run.
@@ -80,23 +83,35 @@ impl Vm for OpVm<'_> {
         }
         let mut db = ViewDb::new(view, self.block_hash, None);
         let nonce_before = db.account(recovered.sender)?.info.map_or(0, |a| a.nonce);
-        let mut evm = Context::op()
-            .with_cfg(self.cfg.clone())
-            .with_block(self.block.clone())
-            .with_db(db)
-            .with_chain(self.l1_info.clone())
-            .build_op();
-        evm.0.ctx.set_tx(to_op_tx(recovered));
+        let ctx = evm_context(
+            self.block.clone(),
+            to_op_tx(recovered),
+            self.cfg.clone(),
+            db,
+            self.l1_info.clone(),
+        );
+        // As `build_op`, but frames are made as calls need them: `build_op` makes eight at
+        // once (each with a 32 KiB stack), and a plain transfer uses one.
+        let spec = self.cfg.spec;
+        let mut evm = OpEvm(Evm {
+            ctx,
+            inspector: (),
+            instruction: EthInstructions::new_mainnet_with_spec(spec.into()),
+            precompiles: OpPrecompiles::new_with_spec(spec),
+            frame_stack: FrameStack::new(),
+        });
         let mut handler = OpDeferredFees::default();
         match handler.run(&mut evm) {
             Ok(result) => {
                 let state = evm.0.ctx.journaled_state.finalize();
                 let db = &mut evm.0.ctx.journaled_state.database;
                 let writes = tx_writes(tx, state, db, handler.fees.take())?;
+                let bloom = logs_bloom(result.logs());
                 Ok(TxOutcome {
                     output: OpTxOutput {
                         result,
                         nonce_before,
+                        bloom,
                     },
                     writes: writes.writes,
                     deltas: writes.deltas,

@@ -54,7 +54,7 @@ fn run(block: &Block, swallow: bool, config: &ExecutionConfig) -> Result<KvOutpu
         serial: false,
         // Both ways of keeping the fee key's deltas: in lanes with an even thread count,
         // with the key otherwise.
-        fee_lane: config.threads % 2 == 0,
+        fee_lane: config.threads.is_multiple_of(2),
     };
     execute_block(&vm, &block.base, block.programs.len(), config)
 }

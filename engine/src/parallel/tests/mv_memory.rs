@@ -159,7 +159,10 @@ fn record_fee(memory: &Memory, version: Version, set: Vec<(u64, WriteOp<u64, u64
 fn read_fee(memory: &Memory, tx: usize) -> Result<(u64, ReadOrigin<u64>), usize> {
     let resolved = memory.read_accumulator(&FEE, tx)?;
     let below = resolved.value.or(Some(100));
-    let value = resolved.deltas.iter().fold(below.unwrap_or(0), |a, d| a + d);
+    let value = resolved
+        .deltas
+        .iter()
+        .fold(below.unwrap_or(0), |a, d| a + d);
     let mut origin = resolved.origin;
     origin.accumulated = Some(Box::new(Accumulated {
         below,
@@ -187,7 +190,7 @@ fn accumulator_deltas_stay_in_lanes_and_reads_fold_them() {
     assert!(memory.validate_reads(&vm(), 3, &[(FEE, origin.clone())]));
     // Other deltas, or an aborted transaction below: invalid.
     record_fee(&memory, v(2, 2), vec![(FEE, deltas(&[5]))]);
-    assert!(!memory.validate_reads(&vm(), 3, &[(FEE, origin.clone())]));
+    assert!(!memory.validate_reads(&vm(), 3, &[(FEE, origin)]));
     let (_, origin) = read_fee(&memory, 3).expect("all below executed");
     memory.convert_writes_to_estimates(1);
     assert!(!memory.validate_reads(&vm(), 3, &[(FEE, origin)]));
