@@ -443,16 +443,23 @@ where
         threads: usize,
     ) -> Option<Result<Vec<(M::Key, M::Value)>, ParallelError>> {
         let parts = threads.max(1);
-        let lane_only = self.memory.lane_only_keys();
-        let lane_only = &lane_only;
+        let lanes = self.memory.final_lanes()?;
+        let lanes = &lanes;
+        // The lanes' deltas on `key` from transaction `from` on.
+        let lane_deltas = |key: &M::Key, from: TxIndex| -> Vec<M::Delta> {
+            let Some((_, deltas)) = lanes.iter().find(|(k, _)| k == key) else {
+                return Vec::new();
+            };
+            let start = deltas.partition_point(|(tx, _)| *tx < from);
+            deltas[start..].iter().map(|(_, d)| d.clone()).collect()
+        };
+        let capacity = self.memory.key_count() / parts + lanes.len();
         let part = |part: usize| {
-            let mut state = Vec::new();
+            let mut state = Vec::with_capacity(capacity);
             let done = self.memory.for_each_final(part, parts, |key, entry| {
                 let mut deltas: Vec<M::Delta> = entry.deltas.into_iter().cloned().collect();
                 if self.vm.is_accumulator(key) {
-                    let from = entry.value_writer.map_or(0, |tx| tx + 1);
-                    let lane = self.memory.final_lane_deltas(key, from);
-                    deltas.extend(lane.ok_or(FinalError::Estimate)?);
+                    deltas.extend(lane_deltas(key, entry.value_writer.map_or(0, |tx| tx + 1)));
                 }
                 let value = entry.value.cloned();
                 let value = self.final_value(key, value, &deltas, entry.first_writer)?;
@@ -462,21 +469,19 @@ where
                 Ok(())
             });
             let mut done = done.unwrap_or(Err(FinalError::Estimate));
-            if done.is_ok() {
-                // Accumulators only lanes add to, shared out among the parts too.
-                for key in lane_only.iter().skip(part).step_by(parts) {
-                    let Some(deltas) = self.memory.final_lane_deltas(key, 0) else {
-                        done = Err(FinalError::Estimate);
-                        break;
-                    };
-                    match self.final_value(key, None, &deltas, 0) {
-                        Ok(Some(value)) => state.push((key.clone(), value)),
-                        Ok(None) => {}
-                        Err(error) => {
-                            done = Err(error);
-                            break;
-                        }
-                    }
+            // Accumulators only lanes add to, shared out among the parts too.
+            let lane_only = lanes
+                .iter()
+                .filter(|(key, _)| !self.memory.has_entries(key));
+            for (key, deltas) in lane_only.skip(part).step_by(parts) {
+                if done.is_err() {
+                    break;
+                }
+                let deltas: Vec<M::Delta> = deltas.iter().map(|(_, d)| d.clone()).collect();
+                match self.final_value(key, None, &deltas, 0) {
+                    Ok(Some(value)) => state.push((key.clone(), value)),
+                    Ok(None) => {}
+                    Err(error) => done = Err(error),
                 }
             }
             done.map(|()| state)
@@ -487,7 +492,7 @@ where
             results.extend(handles.into_iter().map(|handle| handle.join().ok()));
             results
         });
-        let mut state = Vec::new();
+        let mut state = Vec::with_capacity(capacity * threads.max(1));
         for part in parts {
             match part? {
                 Ok(mut part) => state.append(&mut part),

@@ -479,30 +479,39 @@ impl<K: Eq + Hash + Clone, V: Clone, D: Clone> MvMemory<K, V, D> {
         Some(Ok(()))
     }
 
-    /// The accumulators some lane adds to that have no entry of their own.
-    pub(crate) fn lane_only_keys(&self) -> Vec<K> {
-        let mut keys: Vec<K> = Vec::new();
-        for entries in &self.txs {
-            for (key, _) in &entries.lock().lane {
-                if !keys.contains(key) {
-                    keys.push(key.clone());
+    /// The deltas in all lanes, grouped by key (in order of first appearance), each with
+    /// the transaction that made it, in block order; `None` if a lane is not ready.
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn final_lanes(&self) -> Option<Vec<(K, Vec<(TxIndex, D)>)>> {
+        let mut lanes: Vec<(K, Vec<(TxIndex, D)>)> = Vec::new();
+        for (tx, entries) in self.txs.iter().enumerate() {
+            let entries = entries.lock();
+            if !entries.lane_ready {
+                return None;
+            }
+            for (key, delta) in &entries.lane {
+                match lanes.iter_mut().find(|(k, _)| k == key) {
+                    Some((_, deltas)) => deltas.push((tx, delta.clone())),
+                    None => {
+                        let mut deltas = Vec::with_capacity(self.txs.len());
+                        deltas.push((tx, delta.clone()));
+                        lanes.push((key.clone(), deltas));
+                    }
                 }
             }
         }
-        keys.retain(|key| {
-            self.shard(key)
-                .is_some_and(|shard| !shard.read().contains_key(key))
-        });
-        keys
+        Some(lanes)
     }
 
-    /// The deltas on `key` in the lanes of the transactions from `from` to the end of the
-    /// block; `None` if a lane is not ready.
-    pub(crate) fn final_lane_deltas(&self, key: &K, from: TxIndex) -> Option<Vec<D>> {
-        let mut deltas = Vec::new();
-        self.lane_deltas(key, from..self.txs.len(), &mut deltas)
-            .ok()?;
-        Some(deltas)
+    /// Whether `key` has entries of its own.
+    pub(crate) fn has_entries(&self, key: &K) -> bool {
+        self.shard(key)
+            .is_some_and(|shard| shard.read().contains_key(key))
+    }
+
+    /// How many keys have entries of their own.
+    pub(crate) fn key_count(&self) -> usize {
+        self.shards.iter().map(|shard| shard.read().len()).sum()
     }
 
     /// The write sets of all transactions, in block order; `None` if an ESTIMATE is left.

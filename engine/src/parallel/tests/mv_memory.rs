@@ -181,7 +181,12 @@ fn accumulator_deltas_stay_in_lanes_and_reads_fold_them() {
     record_fee(&memory, v(2, 0), vec![(FEE, deltas(&[4]))]);
     // The key itself has no entry: the deltas are in the lanes.
     assert_eq!(memory.read(&FEE, 3).map(|r| r.deltas).ok(), Some(vec![]));
-    assert_eq!(memory.lane_only_keys(), vec![FEE]);
+    assert!(!memory.has_entries(&FEE));
+    assert_eq!(
+        memory.final_lanes(),
+        None,
+        "transactions 3 and 4 have not executed"
+    );
     let (value, origin) = read_fee(&memory, 3).expect("all below executed");
     assert_eq!(value, 107);
     assert!(memory.validate_reads(&vm(), 3, &[(FEE, origin.clone())]));
@@ -207,11 +212,14 @@ fn a_full_write_of_an_accumulator_hides_the_lanes_below() {
     memory.convert_writes_to_estimates(0);
     let (fee, _) = read_fee(&memory, 3).expect("nothing to wait for");
     assert_eq!(fee, 53);
-    assert!(memory.lane_only_keys().is_empty());
-    assert_eq!(memory.final_lane_deltas(&FEE, 2), Some(vec![3]));
-    assert_eq!(memory.final_lane_deltas(&FEE, 0), None);
+    assert!(memory.has_entries(&FEE));
+    assert_eq!(memory.final_lanes(), None, "transaction 0 is aborted");
     // The write sets keep the lanes' deltas in place.
     record_fee(&memory, v(0, 1), vec![(3, value(9)), (FEE, deltas(&[1]))]);
+    assert_eq!(
+        memory.final_lanes(),
+        Some(vec![(FEE, vec![(0, 1), (2, 3)])])
+    );
     let sets = memory.into_write_sets().expect("no estimate");
     assert_eq!(sets[0], vec![(3, value(9)), (FEE, deltas(&[1]))]);
     assert_eq!(sets[1], vec![(FEE, value(50))]);
