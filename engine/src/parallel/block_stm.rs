@@ -65,6 +65,15 @@ enum InOrderError {
     Storage(TxIndex, StorageError),
 }
 
+/// A worker's own counts, added to the shared [`Counters`] on conflicts and when it stops
+/// (a shared counter bumped by every thread on every transaction costs more than the
+/// transaction's bookkeeping).
+#[derive(Default)]
+struct LocalCounts {
+    executions: u64,
+    validations: u64,
+}
+
 #[derive(Default)]
 struct Counters {
     executions: AtomicU64,
@@ -221,10 +230,11 @@ where
     fn work(&self) {
         let mut task = None;
         let mut idle = 0;
+        let mut local = LocalCounts::default();
         while !self.scheduler.done() && self.halt() == Halt::None {
             task = match task {
-                Some(Task::Execute(version)) => self.try_execute(version),
-                Some(Task::Validate(version)) => self.validate(version),
+                Some(Task::Execute(version)) => self.try_execute(version, &mut local),
+                Some(Task::Validate(version)) => self.validate(version, &mut local),
                 None => {
                     let next = self.scheduler.next_task();
                     if next.is_none() {
@@ -234,6 +244,7 @@ where
                 }
             };
         }
+        self.flush(&mut local);
     }
 
     /// Executes `tx` against the memory.
@@ -282,13 +293,13 @@ where
             .record_with(version, write_set, |key| self.vm.is_accumulator(key))
     }
 
-    fn try_execute(&self, version: Version) -> Option<Task> {
+    fn try_execute(&self, version: Version, local: &mut LocalCounts) -> Option<Task> {
         loop {
-            self.counters.executions.fetch_add(1, Relaxed);
+            local.executions += 1;
             match self.run(version.tx) {
                 Run::Blocked(blocking) => {
                     self.counters.dependency_waits.fetch_add(1, Relaxed);
-                    self.note_conflict();
+                    self.note_conflict(local);
                     if self.scheduler.add_dependency(version.tx, blocking) || self.halted() {
                         return None;
                     }
@@ -325,20 +336,32 @@ where
         })
     }
 
-    fn validate(&self, version: Version) -> Option<Task> {
-        self.counters.validations.fetch_add(1, Relaxed);
+    fn validate(&self, version: Version, local: &mut LocalCounts) -> Option<Task> {
+        local.validations += 1;
         let aborted =
             !self.reads_valid(version.tx, None) && self.scheduler.try_validation_abort(version);
         if aborted {
             self.counters.aborts.fetch_add(1, Relaxed);
             self.memory.convert_writes_to_estimates(version.tx);
-            self.note_conflict();
+            self.note_conflict(local);
         }
         self.scheduler.finish_validation(version.tx, aborted)
     }
 
+    /// Adds a worker's counts to the shared counters.
+    fn flush(&self, local: &mut LocalCounts) {
+        let counts = std::mem::take(local);
+        self.counters
+            .executions
+            .fetch_add(counts.executions, Relaxed);
+        self.counters
+            .validations
+            .fetch_add(counts.validations, Relaxed);
+    }
+
     /// Counts a conflict; halts for the in-order finish when the policy says so.
-    fn note_conflict(&self) {
+    fn note_conflict(&self, local: &mut LocalCounts) {
+        self.flush(local);
         let Some(policy) = self.policy else { return };
         let conflicts =
             self.counters.aborts.load(Relaxed) + self.counters.dependency_waits.load(Relaxed);

@@ -30,6 +30,7 @@ mod mv_memory;
 mod output;
 mod scheduler;
 mod sequential;
+mod small_map;
 #[cfg(test)]
 mod tests;
 mod view;
@@ -38,6 +39,7 @@ mod write_set;
 
 pub use cache::CachedStorage;
 pub use output::{BlockOutput, ExecutionStats, ParallelError, Strategy, TxResult, VmBlockOutput};
+pub(crate) use small_map::SmallMap;
 pub use vm::{ReadError, ReadView, Storage, StorageError, TxIndex, TxOutcome, Vm, VmError};
 
 /// When a block executing in parallel switches to block order: after `min_executions`

@@ -44,15 +44,29 @@ struct TxState {
     status: Status,
 }
 
+/// A value on a cache line of its own, so that threads updating one counter do not slow
+/// down threads reading another.
+#[derive(Debug, Default)]
+#[repr(align(128))]
+struct Padded<T>(T);
+
+impl<T> std::ops::Deref for Padded<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
 /// The scheduler of one block.
 #[derive(Debug)]
 pub(crate) struct Scheduler {
     txs: usize,
-    execution_idx: AtomicUsize,
-    validation_idx: AtomicUsize,
-    decrease_cnt: AtomicUsize,
-    num_active_tasks: AtomicUsize,
-    done_marker: AtomicBool,
+    execution_idx: Padded<AtomicUsize>,
+    validation_idx: Padded<AtomicUsize>,
+    decrease_cnt: Padded<AtomicUsize>,
+    num_active_tasks: Padded<AtomicUsize>,
+    done_marker: Padded<AtomicBool>,
     states: Box<[Mutex<TxState>]>,
     dependencies: Box<[Mutex<Vec<TxIndex>>]>,
 }
@@ -68,11 +82,11 @@ impl Scheduler {
         };
         Self {
             txs,
-            execution_idx: AtomicUsize::new(0),
-            validation_idx: AtomicUsize::new(0),
-            decrease_cnt: AtomicUsize::new(0),
-            num_active_tasks: AtomicUsize::new(0),
-            done_marker: AtomicBool::new(false),
+            execution_idx: Padded::default(),
+            validation_idx: Padded::default(),
+            decrease_cnt: Padded::default(),
+            num_active_tasks: Padded::default(),
+            done_marker: Padded::default(),
             states: (0..txs).map(|_| ready()).collect(),
             dependencies: (0..txs).map(|_| Mutex::new(Vec::new())).collect(),
         }

@@ -3,6 +3,7 @@
 
 use super::{
     mv_memory::{Accumulated, MvMemory, ReadOrigin},
+    small_map::SmallMap,
     vm::{ReadError, ReadView, Storage, StorageError, TxIndex, Vm},
     write_set::{WriteOp, WriteSet, fold_deltas},
 };
@@ -27,7 +28,7 @@ impl ViewFailure {
 }
 
 /// The reads of one execution: key, origin and the value returned.
-type ReadLog<K, V> = HashMap<K, (ReadOrigin<V>, Option<V>)>;
+type ReadLog<K, V> = SmallMap<K, (ReadOrigin<V>, Option<V>)>;
 
 /// The view of transaction `tx` over the multi-version memory.
 pub(crate) struct MvView<'a, M: Vm, S> {
@@ -52,7 +53,7 @@ impl<'a, M: Vm, S: Storage<M::Key, M::Value>> MvView<'a, M, S> {
             storage,
             memory,
             tx,
-            reads: HashMap::default(),
+            reads: SmallMap::default(),
             failure: None,
         }
     }
@@ -62,6 +63,7 @@ impl<'a, M: Vm, S: Storage<M::Key, M::Value>> MvView<'a, M, S> {
     pub(crate) fn finish(self) -> (Vec<(M::Key, ReadOrigin<M::Value>)>, Option<ViewFailure>) {
         let reads = self
             .reads
+            .into_entries()
             .into_iter()
             .map(|(key, (origin, _))| (key, origin))
             .collect();
@@ -108,7 +110,7 @@ impl<M: Vm, S: Storage<M::Key, M::Value>> ReadView<M::Key, M::Value> for MvView<
             }));
         }
         self.reads
-            .insert(key.clone(), (resolved.origin, value.clone()));
+            .insert_new(key.clone(), (resolved.origin, value.clone()));
         Ok(value)
     }
 }

@@ -1,8 +1,8 @@
 //! [`ViewDb`]: revm's [`Database`] over a transaction's [`ReadView`].
 
 use super::values::{AccountValue, EvmKey, EvmValue};
-use crate::parallel::{ReadError, ReadView};
-use alloy_primitives::{Address, B256, KECCAK256_EMPTY, U256, map::HashMap};
+use crate::parallel::{ReadError, ReadView, SmallMap};
+use alloy_primitives::{Address, B256, KECCAK256_EMPTY, U256};
 use revm::{
     Context, Journal,
     bytecode::Bytecode,
@@ -44,14 +44,12 @@ pub(crate) struct ViewDb<'v> {
     block_hash: BlockHashFn<'v>,
     storage_only: Option<&'v HashSet<Address>>,
     /// Every account read, as the transaction first saw it.
-    pub(crate) accounts: HashMap<Address, AccountValue>,
+    accounts: SmallMap<Address, AccountValue>,
 }
 
 impl std::fmt::Debug for ViewDb<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ViewDb")
-            .field("accounts", &self.accounts.len())
-            .finish_non_exhaustive()
+        f.debug_struct("ViewDb").finish_non_exhaustive()
     }
 }
 
@@ -67,7 +65,7 @@ impl<'v> ViewDb<'v> {
             view,
             block_hash,
             storage_only,
-            accounts: HashMap::default(),
+            accounts: SmallMap::default(),
         }
     }
 
@@ -80,7 +78,7 @@ impl<'v> ViewDb<'v> {
             Some(EvmValue::Account(account)) => account,
             _ => AccountValue::default(),
         };
-        self.accounts.insert(address, account);
+        self.accounts.insert_new(address, account);
         Ok(account)
     }
 
