@@ -28,8 +28,9 @@ use std::{collections::VecDeque, sync::Arc};
 /// in rounds: each round executes in parallel the longest run of the next transactions
 /// whose gas limits all fit in the gas left (none of them can be left out for gas), on top
 /// of the rounds before; once fewer than two transactions fit, the rest runs in order. The first
-/// round is a probe of at most [`PROBE_TXS`] transactions: when they conflict heavily, the
-/// rest of the block runs in order with the sequential executor's machinery.
+/// round is a probe of at most [`PROBE_TXS`] transactions: when they conflict heavily (or
+/// all come from one sender), the rest of the block runs in order with the sequential
+/// executor's machinery. With one thread, the whole block does.
 #[derive(Clone, Debug)]
 pub struct ParallelExecutor {
     chain: ChainSpec,
@@ -154,7 +155,8 @@ impl ParallelExecutor {
         // Taken from the front round by round, moved rather than cloned into the results.
         let mut txs = VecDeque::from(txs);
         let mut probing = true;
-        while !txs.is_empty() {
+        // One thread: the sequential executor's machinery is the fastest way in order.
+        while self.config.threads > 1 && !txs.is_empty() {
             let next = total - txs.len();
             let gas_left = env.gas_limit.saturating_sub(run.out.gas_used);
             let mut round = fitting_run(txs.iter(), gas_left);
@@ -259,7 +261,9 @@ impl ParallelExecutor {
     /// Whether a round conflicted enough that the rest of the block is better run in order.
     fn conflicting(&self, stats: &ExecutionStats) -> bool {
         let conflicts = stats.aborts + stats.dependency_waits;
+        // `Sequential`: the block looked serial (one sender) and the round ran in order.
         stats.strategy == Strategy::ParallelThenInOrder
+            || stats.strategy == Strategy::Sequential
             || self
                 .config
                 .fallback
