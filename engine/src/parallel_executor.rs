@@ -8,8 +8,8 @@ use crate::{
     evm::{build_evm, revm_block, revm_cfg},
     messages,
     overlay::{Overlay, merge_changes},
-    parallel::{self, ExecutionConfig, ExecutionStats, ParallelError, Strategy},
-    parallel_evm::{OpTxFailure, OpVm, ProviderStorage, final_changes},
+    parallel::{self, CachedStorage, ExecutionConfig, ExecutionStats, ParallelError, Strategy},
+    parallel_evm::{EvmKey, OpTxFailure, OpVm, ProviderStorage, final_changes},
     sequential::BlockRun,
 };
 use alloy_consensus::Transaction as _;
@@ -210,7 +210,11 @@ impl ParallelExecutor {
             block_hash: &block_hash,
             l1_info: l1_info.clone(),
         };
-        let storage = ProviderStorage::new(state);
+        // Accounts and slots come from the provider's own cache; code is kept once read and
+        // analysed, because every call of a contract reads it.
+        let storage = CachedStorage::only(ProviderStorage::new(state), |key| {
+            matches!(key, EvmKey::Code(_))
+        });
         let output = parallel::execute_block(&vm, &storage, txs.len(), &self.config)
             .map_err(parallel_error)?;
         drop(vm);

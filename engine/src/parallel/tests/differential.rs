@@ -404,3 +404,15 @@ fn cached_storage_reads_each_key_once() {
     let reads = cached.into_inner().1.into_inner();
     assert!(reads <= 8, "{reads} storage reads of at most 8 keys");
 }
+
+#[test]
+fn a_cache_of_some_keys_reads_the_others_each_time() {
+    let storage = CountingStorage(HashMap::from([(1, 10), (2, 20)]), Default::default());
+    let cached = CachedStorage::only(storage, |key| *key == 1);
+    for _ in 0..3 {
+        assert_eq!(cached.base(&1).unwrap(), Some(10));
+        assert_eq!(cached.base(&2).unwrap(), Some(20));
+    }
+    let reads = cached.into_inner().1.into_inner();
+    assert_eq!(reads, 1 + 3, "key 1 once, key 2 every time");
+}
