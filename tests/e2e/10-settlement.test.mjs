@@ -102,18 +102,24 @@ function deployOracle(l1Url, keyFile) {
 // ---------------------------------------------------------------------------------------
 // The oracle, read with eth_call.
 
-async function oracleCall(l1Url, oracle, functionName, args = []) {
+async function oracleCall(l1Url, oracle, functionName, args = [], block = 'latest') {
   const data = encodeFunctionData({ abi: ORACLE_ABI, functionName, args });
-  const result = await rpc(l1Url, 'eth_call', [{ to: oracle, data }, 'latest']);
+  const result = await rpc(l1Url, 'eth_call', [{ to: oracle, data }, block]);
   return decodeFunctionResult({ abi: ORACLE_ABI, functionName, data: result });
 }
 
-/** Every output recorded by the oracle: [{index, l2BlockNumber, outputRoot}]. */
-async function oracleOutputs(l1Url, oracle) {
-  const count = Number(await oracleCall(l1Url, oracle, 'nextOutputIndex'));
+/** The L1 head's number as an RPC block tag: calls at it see one state while proposals go on. */
+async function l1Head(l1Url) {
+  return `0x${(await blockNumber(l1Url, 'latest')).toString(16)}`;
+}
+
+/** Every output recorded by the oracle at L1 block `block`: [{index, l2BlockNumber, outputRoot}]. */
+async function oracleOutputs(l1Url, oracle, block) {
+  const at = block ?? (await l1Head(l1Url));
+  const count = Number(await oracleCall(l1Url, oracle, 'nextOutputIndex', [], at));
   const outputs = [];
   for (let i = 0; i < count; i++) {
-    const o = await oracleCall(l1Url, oracle, 'getL2Output', [BigInt(i)]);
+    const o = await oracleCall(l1Url, oracle, 'getL2Output', [BigInt(i)], at);
     outputs.push({ index: i, l2BlockNumber: Number(o.l2BlockNumber), outputRoot: o.outputRoot });
   }
   return outputs;
@@ -272,8 +278,11 @@ ${deployment.settlementToml}`;
     const outputs = await waitOutputs(wanted, 'outputs covering the transactions');
     assert.ok(outputs[outputs.length - 1].l2BlockNumber >= Number(included));
     await checkOutputs(outputs);
-    // The L1 side matches too: latestBlockNumber is the last output's block.
-    assert.equal(Number(await oracleCall(anvil.url, oracle, 'latestBlockNumber')), outputs[outputs.length - 1].l2BlockNumber);
+    // The L1 side matches too: latestBlockNumber is the last output's block, both read at one
+    // L1 block (the proposer goes on proposing meanwhile).
+    const at = await l1Head(anvil.url);
+    const pinned = await oracleOutputs(anvil.url, oracle, at);
+    assert.equal(Number(await oracleCall(anvil.url, oracle, 'latestBlockNumber', [], at)), pinned[pinned.length - 1].l2BlockNumber);
   });
 
   it('a restart of the node neither repeats nor skips a proposal', async () => {
