@@ -12,7 +12,6 @@ use crate::{
 use alloy_consensus::Transaction as _;
 use alloy_primitives::Bloom;
 use altius_state::StateProvider;
-use op_alloy_consensus::OpReceiptEnvelope;
 use op_revm::OpHaltReason;
 use revm::context_interface::{ContextTr, result::ExecutionResult};
 use std::sync::Arc;
@@ -139,6 +138,26 @@ impl BlockRun<'_> {
         result: ExecutionResult<OpHaltReason>,
         nonce_before: u64,
     ) -> EngineResult<()> {
+        self.push_executed(tx, result, nonce_before, None)
+    }
+
+    /// Adds executed transactions, in block order, and their receipts to the block, with
+    /// the logs blooms computed when they executed.
+    pub(crate) fn record_all(&mut self, executed: Vec<ExecutedResult>) -> EngineResult<()> {
+        for (tx, result, nonce_before, bloom) in executed {
+            self.push_executed(tx, result, nonce_before, Some(bloom))?;
+        }
+        Ok(())
+    }
+
+    /// Adds `tx` and its receipt, whose logs bloom is `bloom` or computed here.
+    fn push_executed(
+        &mut self,
+        tx: RecoveredTx,
+        result: ExecutionResult<OpHaltReason>,
+        nonce_before: u64,
+        bloom: Option<Bloom>,
+    ) -> EngineResult<()> {
         let gas_used = result.tx_gas_used();
         self.out.gas_used = self.out.gas_used.saturating_add(gas_used);
         let fields = ReceiptFields {
@@ -147,49 +166,23 @@ impl BlockRun<'_> {
             logs: result.into_logs(),
             nonce_before,
         };
-        let receipt = build_receipt(&tx.tx, fields, self.chain.spec_id())
-            .ok_or_else(|| EngineError::Evm("transaction type without receipt".into()))?;
-        let executed = self.executed_tx(tx, receipt, gas_used, nonce_before);
-        self.out.txs.push(executed);
-        Ok(())
-    }
-
-    /// Adds executed transactions, in block order, and their receipts to the block, with
-    /// the logs blooms computed when they executed.
-    pub(crate) fn record_all(&mut self, executed: Vec<ExecutedResult>) -> EngineResult<()> {
-        for (tx, result, nonce_before, bloom) in executed {
-            let gas_used = result.tx_gas_used();
-            self.out.gas_used = self.out.gas_used.saturating_add(gas_used);
-            let fields = ReceiptFields {
-                success: result.is_success(),
-                cumulative_gas_used: self.out.gas_used,
-                logs: result.into_logs(),
-                nonce_before,
-            };
-            let mut receipt = build_receipt_without_bloom(&tx.tx, fields, self.chain.spec_id())
-                .ok_or_else(|| EngineError::Evm("transaction type without receipt".into()))?;
-            set_bloom(&mut receipt, bloom);
-            let executed = self.executed_tx(tx, receipt, gas_used, nonce_before);
-            self.out.txs.push(executed);
+        let spec = self.chain.spec_id();
+        let receipt = match bloom {
+            Some(bloom) => build_receipt_without_bloom(&tx.tx, fields, spec).map(|mut receipt| {
+                set_bloom(&mut receipt, bloom);
+                receipt
+            }),
+            None => build_receipt(&tx.tx, fields, spec),
         }
-        Ok(())
-    }
-
-    /// `tx` with its receipt.
-    fn executed_tx(
-        &self,
-        tx: RecoveredTx,
-        receipt: OpReceiptEnvelope,
-        gas_used: u64,
-        nonce_before: u64,
-    ) -> ExecutedTx {
-        ExecutedTx {
+        .ok_or_else(|| EngineError::Evm("transaction type without receipt".into()))?;
+        self.out.txs.push(ExecutedTx {
             receipt,
             gas_used,
             contract_address: create_address(&tx, nonce_before),
             effective_gas_price: tx.tx.effective_gas_price(Some(self.env.base_fee)),
             tx,
-        }
+        });
+        Ok(())
     }
 
     /// Leaves an invalid transaction out of the block being built, or fails the block being
