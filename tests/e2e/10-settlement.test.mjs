@@ -321,12 +321,22 @@ ${deployment.settlementToml}`;
     const batcherNonce = async () => BigInt(await rpc(anvil.url, 'eth_getTransactionCount', [BATCHER.address, 'latest']));
     const logMark = node.stderr.length;
     const snapshot = await rpc(anvil.url, 'evm_snapshot');
+    // At least the snapshot's head (a block mined between the two calls only makes the wait
+    // below stricter).
+    const headAfterSnapshot = Number(await rpc(anvil.url, 'eth_blockNumber'));
     const atSnapshot = await oracleOutputs(anvil.url, oracle); // may already hold more than the snapshot
     const nonceAtSnapshot = await batcherNonce();
     // Wait for a proposal and a batcher transaction after the snapshot.
     const landed = await waitOutputs(atSnapshot.length + 1, 'a proposal after the snapshot');
     await waitFor(async () => (await batcherNonce()) > nonceAtSnapshot, { timeoutMs: 20_000, label: 'a batcher transaction after the snapshot' });
     const target = landed[atSnapshot.length];
+    // The batcher logs a channel once its last frame's receipt is in: wait for a channel
+    // confirmed after the snapshot, or the revert may take away a transaction whose channel
+    // the log does not show yet.
+    await waitFor(() => submittedChannels(node.stderr.slice(logMark)).some((c) => c.l1Block > headAfterSnapshot), {
+      timeoutMs: 20_000,
+      label: `a channel confirmed after L1 block ${headAfterSnapshot}`,
+    });
     // Revert only once the proposer has read that proposal's receipt: a proposal reverted
     // before that is retried only after the client's receipt timeout (two minutes).
     await waitFor(() => proposedBlocks(node.stderr.slice(logMark)).includes(target.l2BlockNumber), {
