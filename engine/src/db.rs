@@ -33,6 +33,15 @@ pub(crate) enum DbError {
 
 impl DBErrorMarker for DbError {}
 
+/// A value [`BlockDb`] read from its provider.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ProviderRead {
+    /// An account (`None`: it did not exist).
+    Account(Address, Option<Account>),
+    /// A storage slot of an account.
+    Slot(Address, U256, U256),
+}
+
 /// A storage slot: its value before the block and its value now.
 #[derive(Clone, Copy, Debug)]
 struct Slot {
@@ -136,6 +145,8 @@ pub(crate) struct BlockDb<'a> {
     hashes: Option<&'a dyn BlockHashes>,
     accounts: HashMap<Address, CachedAccount>,
     code: HashMap<B256, Bytecode>,
+    /// Every value read from the provider, when asked for ([`BlockDb::recording_reads`]).
+    reads: Option<Vec<ProviderRead>>,
 }
 
 impl std::fmt::Debug for BlockDb<'_> {
@@ -157,24 +168,13 @@ impl<'a> BlockDb<'a> {
             hashes,
             accounts: HashMap::default(),
             code: HashMap::default(),
+            reads: None,
         }
     }
 
     /// The cached account at `address`, read from the provider the first time.
     fn load(&mut self, address: Address) -> Result<&mut CachedAccount, DbError> {
-        let provider = self.provider;
-        match self.accounts.entry(address) {
-            Entry::Occupied(entry) => Ok(entry.into_mut()),
-            Entry::Vacant(entry) => {
-                let original = provider.account(address)?;
-                Ok(entry.insert(CachedAccount {
-                    original,
-                    current: original,
-                    storage: HashMap::default(),
-                    wiped: false,
-                }))
-            }
-        }
+        load_into(&mut self.accounts, &mut self.reads, self.provider, address)
     }
 
     /// The account at `address` as the block sees it now.
@@ -281,6 +281,31 @@ impl<'a> BlockDb<'a> {
     }
 }
 
+/// The cached account at `address` in `accounts`, read from `provider` (and logged in
+/// `reads`) the first time.
+fn load_into<'m>(
+    accounts: &'m mut HashMap<Address, CachedAccount>,
+    reads: &mut Option<Vec<ProviderRead>>,
+    provider: &dyn StateProvider,
+    address: Address,
+) -> Result<&'m mut CachedAccount, DbError> {
+    match accounts.entry(address) {
+        Entry::Occupied(entry) => Ok(entry.into_mut()),
+        Entry::Vacant(entry) => {
+            let original = provider.account(address)?;
+            if let Some(reads) = reads {
+                reads.push(ProviderRead::Account(address, original));
+            }
+            Ok(entry.insert(CachedAccount {
+                original,
+                current: original,
+                storage: HashMap::default(),
+                wiped: false,
+            }))
+        }
+    }
+}
+
 /// Code bytes as revm bytecode. Bytes that start like an EIP-7702 delegation but are not a
 /// valid one run as legacy code (they begin with the invalid opcode 0xEF).
 pub(crate) fn bytecode_from_raw(code: Bytes) -> Bytecode {
@@ -318,14 +343,18 @@ impl Database for BlockDb<'_> {
 
     fn storage(&mut self, address: Address, index: U256) -> Result<U256, DbError> {
         let provider = self.provider;
-        let cached = self.load(address)?;
+        let cached = load_into(&mut self.accounts, &mut self.reads, provider, address)?;
         if let Some(slot) = cached.storage.get(&index) {
             return Ok(slot.current);
         }
         let value = if cached.wiped {
             U256::ZERO
         } else {
-            provider.storage(address, index)?
+            let value = provider.storage(address, index)?;
+            if let Some(reads) = &mut self.reads {
+                reads.push(ProviderRead::Slot(address, index, value));
+            }
+            value
         };
         cached.storage.insert(
             index,
@@ -348,6 +377,9 @@ impl Database for BlockDb<'_> {
         Ok(hash.unwrap_or_default())
     }
 }
+
+#[path = "db_chunks.rs"]
+mod chunks;
 
 #[cfg(test)]
 mod tests {

@@ -11,6 +11,7 @@
 
 pub mod blocktest;
 mod chain;
+mod chunks;
 mod db;
 mod error;
 mod estimate;

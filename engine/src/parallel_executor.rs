@@ -4,6 +4,7 @@
 use crate::{
     BlockEnv, BlockExecution, BlockHashes, ChainSpec, EngineError, EngineResult, ExecutionMode,
     Executor, RecoveredTx,
+    chunks::ChunkRound,
     db::BlockDb,
     evm::{build_evm, revm_block, revm_cfg},
     messages,
@@ -37,8 +38,29 @@ pub struct ParallelExecutor {
     block_hashes: Option<Arc<dyn BlockHashes>>,
     config: ExecutionConfig,
     probe_txs: usize,
-    /// Tests: run the rest of every block in order after the probe round.
-    rest_in_order: bool,
+    /// What runs after the probe round; tests force each path.
+    after_probe: AfterProbe,
+}
+
+/// What runs the rounds after the probe round.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(not(test), allow(dead_code))]
+enum AfterProbe {
+    /// Chosen by the probe: optimistic chunks after a round without conflicts, Block-STM
+    /// after a few, in order after many.
+    Auto,
+    /// Tests: the rest of the block in order.
+    InOrder,
+    /// Tests: optimistic chunks, whatever the conflicts.
+    Chunks,
+}
+
+/// How the next round runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum RoundKind {
+    Probe,
+    BlockStm,
+    Chunks,
 }
 
 impl ParallelExecutor {
@@ -53,7 +75,7 @@ impl ParallelExecutor {
             block_hashes: None,
             config,
             probe_txs: PROBE_TXS,
-            rest_in_order: false,
+            after_probe: AfterProbe::Auto,
         }
     }
 
@@ -80,7 +102,15 @@ impl ParallelExecutor {
     /// (tests of that path, which timing alone cannot force).
     #[cfg(test)]
     pub(crate) fn with_rest_in_order(mut self) -> Self {
-        self.rest_in_order = true;
+        self.after_probe = AfterProbe::InOrder;
+        self
+    }
+
+    /// Runs the rounds after the probe round as optimistic chunks, whatever the conflicts
+    /// (tests of the chunks' check and of their execution again in order).
+    #[cfg(test)]
+    pub(crate) fn with_chunks(mut self) -> Self {
+        self.after_probe = AfterProbe::Chunks;
         self
     }
 
@@ -154,13 +184,13 @@ impl ParallelExecutor {
         let total = txs.len();
         // Taken from the front round by round, moved rather than cloned into the results.
         let mut txs = VecDeque::from(txs);
-        let mut probing = true;
+        let mut kind = RoundKind::Probe;
         // One thread: the sequential executor's machinery is the fastest way in order.
         while self.config.threads > 1 && !txs.is_empty() {
             let next = total - txs.len();
             let gas_left = env.gas_limit.saturating_sub(run.out.gas_used);
             let mut round = fitting_run(txs.iter(), gas_left);
-            if probing {
+            if kind == RoundKind::Probe {
                 round = round.min(self.probe_txs);
             }
             if round < 2 {
@@ -170,15 +200,26 @@ impl ParallelExecutor {
             let (round_changes, round_stats) = {
                 let overlay = Overlay::new(state, &changes);
                 let round_txs: Vec<RecoveredTx> = txs.drain(..round).collect();
-                self.parallel_round(&mut run, &overlay, round_txs, next, &l1_info)?
+                if kind == RoundKind::Chunks {
+                    let chunks = ChunkRound {
+                        chain: &self.chain,
+                        state: &overlay,
+                        hashes: self.block_hashes.as_deref(),
+                        l1_info: &l1_info,
+                        threads: self.config.threads,
+                    };
+                    chunks.execute(&mut run, round_txs, next)?
+                } else {
+                    self.parallel_round(&mut run, &overlay, round_txs, next, &l1_info)?
+                }
             };
             add_stats(&mut stats, &round_stats);
             merge_changes(state, &mut changes, round_changes)?;
-            if probing && (self.rest_in_order || self.conflicting(&round_stats)) {
+            match self.next_round(kind, &round_stats) {
+                Some(next) => kind = next,
                 // A dependent block: the rest runs in order, as fast as sequentially.
-                break;
+                None => break,
             }
-            probing = false;
         }
         if !txs.is_empty() {
             stats.in_order_executions += txs.len() as u64;
@@ -260,6 +301,28 @@ impl ParallelExecutor {
             }
         }
         Ok(db.into_changes()?)
+    }
+
+    /// How the round after a `kind` round with `stats` runs; `None`: the rest of the block
+    /// runs in order.
+    fn next_round(&self, kind: RoundKind, stats: &ExecutionStats) -> Option<RoundKind> {
+        match (kind, self.after_probe) {
+            (RoundKind::Probe, AfterProbe::InOrder) => None,
+            (_, AfterProbe::Chunks) => Some(RoundKind::Chunks),
+            (RoundKind::Probe, AfterProbe::Auto) if self.conflicting(stats) => None,
+            // Not a single conflict in the probe: chunks, whose cost is in conflicts.
+            (RoundKind::Probe, AfterProbe::Auto)
+                if stats.strategy == Strategy::Parallel
+                    && stats.aborts == 0
+                    && stats.dependency_waits == 0 =>
+            {
+                Some(RoundKind::Chunks)
+            }
+            // A chunk ran again: Block-STM takes the rest of the block.
+            (RoundKind::Chunks, _) if stats.aborts > 0 => Some(RoundKind::BlockStm),
+            (kind, _) if kind != RoundKind::Probe => Some(kind),
+            _ => Some(RoundKind::BlockStm),
+        }
     }
 
     /// Whether a round conflicted enough that the rest of the block is better run in order.

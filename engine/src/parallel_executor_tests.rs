@@ -169,6 +169,9 @@ struct Coverage {
     rejected: usize,
     failed: usize,
     created: usize,
+    /// Runs that ended with optimistic chunks, and those where a chunk ran again.
+    chunk_runs: usize,
+    chunks_again: usize,
 }
 
 fn check_blocks(seeds: std::ops::Range<u64>) -> Coverage {
@@ -206,14 +209,22 @@ fn check_blocks(seeds: std::ops::Range<u64>) -> Coverage {
             let mut parallel = ParallelExecutor::new(ChainSpec::default(), threads)
                 .with_probe_txs(probe)
                 .with_config(config);
-            if seed % 2 == 0 {
-                parallel = parallel.with_rest_in_order();
+            // After the probe: in order, optimistic chunks (checked, and run again when a
+            // conflict shows), or as the probe decides.
+            match seed % 3 {
+                0 => parallel = parallel.with_rest_in_order(),
+                1 => parallel = parallel.with_chunks(),
+                _ => {}
             }
-            let got = parallel
-                .execute_block(&world.0, &env, txs.clone(), ExecutionMode::Build)
+            let (got, stats) = parallel
+                .execute_with_stats(&world.0, &env, txs.clone(), ExecutionMode::Build)
                 .unwrap();
             assert_eq!(got, expected, "seed {seed}, {threads} threads");
             seen.runs += 1;
+            if stats.strategy == Strategy::OptimisticChunks {
+                seen.chunk_runs += 1;
+                seen.chunks_again += usize::from(stats.aborts > 0);
+            }
         }
     }
     seen
@@ -225,7 +236,7 @@ fn random_conflicting_blocks_equal_sequential() {
     assert_eq!(seen.runs, 150 * 8);
     // The blocks hold what they are meant to exercise.
     assert!(
-        seen.rejected > 100 && seen.failed > 100 && seen.created > 100,
+        seen.rejected > 100 && seen.failed > 100 && seen.created > 100 && seen.chunks_again > 50,
         "{seen:?}"
     );
 }
@@ -306,4 +317,47 @@ fn the_tip_is_paid_to_the_vault_that_a_later_transaction_reads() {
         .map(|t| t.gas_used * TIP)
         .sum();
     assert_eq!(*stored, before + U256::from(tips));
+}
+
+/// Blocks without conflicts (the benchmark's workloads, small) run as optimistic chunks
+/// after the probe, every chunk taken as it is, with the sequential result; a hot block
+/// gives it too, whatever path it takes.
+#[test]
+fn workload_blocks_run_as_chunks_with_the_sequential_result() {
+    for (workload, chunks) in [
+        (Workload::Raw, true),
+        (Workload::Erc20, true),
+        (Workload::Amm, true),
+        (Workload::HotErc20, false),
+    ] {
+        let block = workload::generate(workload, 400).unwrap();
+        let expected = SequentialExecutor::new(block.chain.clone())
+            .execute_block(
+                &block.state,
+                &block.env,
+                block.txs.clone(),
+                ExecutionMode::Build,
+            )
+            .unwrap();
+        for threads in [2, 3] {
+            let executor = ParallelExecutor::new(block.chain.clone(), threads).with_probe_txs(16);
+            let (got, stats) = executor
+                .execute_with_stats(
+                    &block.state,
+                    &block.env,
+                    block.txs.clone(),
+                    ExecutionMode::Build,
+                )
+                .unwrap();
+            assert_eq!(got, expected, "{workload:?} on {threads} threads");
+            if chunks {
+                assert_eq!(
+                    stats.strategy,
+                    Strategy::OptimisticChunks,
+                    "{workload:?}: {stats:?}"
+                );
+                assert_eq!(stats.aborts, 0, "{workload:?}: {stats:?}");
+            }
+        }
+    }
 }

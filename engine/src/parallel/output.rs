@@ -43,6 +43,10 @@ pub enum Strategy {
     ParallelThenInOrder,
     /// Block-STM, then from scratch in block order after a VM panic or misbehaviour.
     ParallelThenSequential,
+    /// Contiguous chunks, one per thread, each executed in order over the state before them
+    /// and checked in block order; a chunk that read a value an earlier one changed runs
+    /// again in order (the EVM executor's path for runs without conflicts).
+    OptimisticChunks,
 }
 
 /// Counters of one block execution.

@@ -36,7 +36,7 @@ mod writes;
 
 pub(crate) use changes::final_changes;
 pub(crate) use db::{BlockHashFn, ViewDb, ViewDbError, evm_context};
-pub(crate) use fees::MainnetDeferredFees;
+pub(crate) use fees::{MainnetDeferredFees, OpDeferredFees};
 pub(crate) use op_vm::{OpTxFailure, OpVm};
 pub(crate) use storage::ProviderStorage;
 pub(crate) use values::apply_balance_delta;

@@ -1,0 +1,444 @@
+//! Optimistic chunks: the parallel executor's path for a run of transactions that do not
+//! conflict.
+//!
+//! The run is cut into contiguous chunks, one per thread. Each thread executes its chunk in
+//! block order with the sequential executor's machinery (one EVM, one [`BlockDb`]) over the
+//! state before the run, logging every value it reads from that state, and keeps the fees it
+//! pays to recipients it has not read aside as sums. Then, in block order, each chunk is
+//! checked against the chunks before it: when every value it read is still the value they
+//! left, its execution is the one sequential execution would have done, so its changes and
+//! receipts are taken as they are (and its fee sums added); otherwise the chunk runs again,
+//! in order, on top of the chunks before it. The result is the sequential one in every case;
+//! only the time differs. Block-STM's multi-version memory, with its shared maps, locks and
+//! per-transaction read sets, is not needed when there are no conflicts, and it costs more
+//! than the execution of a plain transfer.
+
+use crate::{
+    BlockHashes, ChainSpec, EngineError, EngineResult, RecoveredTx,
+    db::{BlockDb, DbError},
+    evm::{build_evm, revm_block, revm_cfg},
+    messages,
+    parallel::{ExecutionStats, Strategy},
+    parallel_evm::OpDeferredFees,
+    sequential::{BlockRun, ExecutedResult},
+    tx::to_op_tx,
+};
+use alloy_consensus::Transaction as _;
+use alloy_primitives::{Address, B256, U256, logs_bloom};
+use altius_state::{StateChanges, StateProvider};
+use op_revm::{DefaultOp, L1BlockInfo, OpBuilder, OpHaltReason, OpSpecId, OpTransactionError};
+use revm::{
+    Context, Database,
+    bytecode::Bytecode,
+    context::{BlockEnv as RevmBlockEnv, CfgEnv},
+    context_interface::{
+        ContextSetters, ContextTr, JournalTr,
+        result::{EVMError, ExecutionResult},
+    },
+    handler::Handler,
+    state::AccountInfo,
+};
+
+/// A run of transactions executed as optimistic chunks.
+pub(crate) struct ChunkRound<'a> {
+    pub(crate) chain: &'a ChainSpec,
+    /// The state before the run.
+    pub(crate) state: &'a dyn StateProvider,
+    pub(crate) hashes: Option<&'a dyn BlockHashes>,
+    pub(crate) l1_info: &'a L1BlockInfo,
+    pub(crate) threads: usize,
+}
+
+/// revm's configuration and block environment of the run.
+type Envs = (CfgEnv<OpSpecId>, RevmBlockEnv);
+
+/// What a transaction of a chunk gave, before the chunk is checked.
+// Nearly every transaction executes: boxing the large variant would allocate for each.
+#[allow(clippy::large_enum_variant)]
+enum Outcome {
+    /// It ran: revm's result, the sender's nonce before it, its logs bloom.
+    Executed(ExecutionResult<OpHaltReason>, u64, alloy_primitives::Bloom),
+    /// It is invalid on the state the chunk saw.
+    Invalid(OpTransactionError),
+    /// Its type cannot be in a block.
+    Unsupported,
+}
+
+/// A chunk after its execution.
+struct Chunk<'a> {
+    db: ChunkDb<'a>,
+    txs: Vec<RecoveredTx>,
+    outcomes: Vec<Outcome>,
+}
+
+impl ChunkRound<'_> {
+    /// Executes `txs` (the block's transactions from `first`, whose gas limits all fit in
+    /// the gas left) into `run`; returns the run's state changes over the state before it.
+    pub(crate) fn execute(
+        &self,
+        run: &mut BlockRun<'_>,
+        txs: Vec<RecoveredTx>,
+        first: usize,
+    ) -> EngineResult<(StateChanges, ExecutionStats)> {
+        let count = txs.len();
+        let envs = (revm_cfg(self.chain), revm_block(self.chain, run.env));
+        let chunks = self.execute_chunks(&envs, split_by_gas(txs, self.threads))?;
+        let mut stats = ExecutionStats {
+            strategy: Strategy::OptimisticChunks,
+            threads: chunks.len(),
+            executions: count as u64,
+            ..ExecutionStats::default()
+        };
+        let mut combined: Option<BlockDb<'_>> = None;
+        let mut index = first;
+        for mut chunk in chunks {
+            let len = chunk.txs.len();
+            let taken = match combined.as_mut() {
+                None => chunk.db.holds_alone()?,
+                Some(before) => chunk.db.holds_after(before)?,
+            };
+            if taken {
+                let (db, pending) = chunk.db.into_parts();
+                let db = match combined.as_mut() {
+                    None => combined.insert(db),
+                    Some(before) => {
+                        before.absorb(db);
+                        before
+                    }
+                };
+                for (recipient, total) in pending {
+                    db.credit(recipient, total)?;
+                }
+                record(run, index, chunk.txs, chunk.outcomes)?;
+            } else {
+                stats.aborts += 1;
+                stats.executions += len as u64;
+                stats.in_order_executions += len as u64;
+                let db = combined.get_or_insert_with(|| BlockDb::new(self.state, self.hashes));
+                self.in_order(run, &envs, db, index, chunk.txs)?;
+            }
+            index += len;
+        }
+        let changes = match combined {
+            Some(db) => db.into_changes()?,
+            None => StateChanges::default(),
+        };
+        Ok((changes, stats))
+    }
+
+    /// Executes every chunk on its own thread (the first on this one).
+    fn execute_chunks<'s>(
+        &'s self,
+        envs: &Envs,
+        chunks: Vec<Vec<RecoveredTx>>,
+    ) -> EngineResult<Vec<Chunk<'s>>> {
+        std::thread::scope(|scope| {
+            let mut chunks = chunks.into_iter();
+            let head = chunks.next().unwrap_or_default();
+            let handles: Vec<_> = chunks
+                .map(|txs| scope.spawn(move || self.execute_chunk(envs, txs, true)))
+                .collect();
+            let mut out = vec![self.execute_chunk(envs, head, false)?];
+            for handle in handles {
+                let chunk = handle
+                    .join()
+                    .map_err(|_| EngineError::Evm("a chunk's execution panicked".into()))??;
+                out.push(chunk);
+            }
+            Ok(out)
+        })
+    }
+
+    /// Executes `txs` in order over the state before the run; `log_reads` for every chunk
+    /// but the first, which the check does not need.
+    fn execute_chunk<'s>(
+        &'s self,
+        (cfg, block): &Envs,
+        txs: Vec<RecoveredTx>,
+        log_reads: bool,
+    ) -> EngineResult<Chunk<'s>> {
+        let mut db = BlockDb::new(self.state, self.hashes);
+        if log_reads {
+            db = db.recording_reads();
+        }
+        let mut db = ChunkDb::new(db);
+        let mut outcomes = Vec::with_capacity(txs.len());
+        {
+            let mut evm = Context::op()
+                .with_cfg(cfg.clone())
+                .with_block(block.clone())
+                .with_db(&mut db)
+                .build_op();
+            evm.0.ctx.chain = self.l1_info.clone();
+            let mut handler = OpDeferredFees::default();
+            for tx in &txs {
+                if tx.tx.is_post_exec() {
+                    outcomes.push(Outcome::Unsupported);
+                    continue;
+                }
+                let nonce_before = evm
+                    .0
+                    .ctx
+                    .db_mut()
+                    .account(tx.sender)?
+                    .map_or(0, |a| a.nonce);
+                evm.0.ctx.set_tx(to_op_tx(tx));
+                let result = handler.run(&mut evm);
+                let state = evm.0.ctx.journal_mut().finalize();
+                let outcome = match result {
+                    Ok(result) => {
+                        let db = evm.0.ctx.db_mut();
+                        db.db.apply(state)?;
+                        db.pay(handler.fees.take())?;
+                        let bloom = logs_bloom(result.logs());
+                        Outcome::Executed(result, nonce_before, bloom)
+                    }
+                    Err(EVMError::Transaction(err)) => Outcome::Invalid(err),
+                    Err(EVMError::Database(err)) => return Err(err.into()),
+                    Err(other) => return Err(EngineError::Evm(other.to_string())),
+                };
+                handler.fees.take();
+                outcomes.push(outcome);
+            }
+        }
+        Ok(Chunk { db, txs, outcomes })
+    }
+
+    /// Executes `txs` (from block position `first`) in order on `db`, as the sequential
+    /// executor does.
+    fn in_order(
+        &self,
+        run: &mut BlockRun<'_>,
+        (cfg, block): &Envs,
+        db: &mut BlockDb<'_>,
+        first: usize,
+        txs: Vec<RecoveredTx>,
+    ) -> EngineResult<()> {
+        let mut evm = build_evm(cfg.clone(), block.clone(), db);
+        evm.0.ctx.chain = self.l1_info.clone();
+        for (offset, tx) in txs.into_iter().enumerate() {
+            run.execute(&mut evm, first + offset, tx)?;
+        }
+        Ok(())
+    }
+}
+
+/// Adds the transactions of a checked chunk (from block position `first`) to the block.
+fn record(
+    run: &mut BlockRun<'_>,
+    first: usize,
+    txs: Vec<RecoveredTx>,
+    outcomes: Vec<Outcome>,
+) -> EngineResult<()> {
+    let mut executed: Vec<ExecutedResult> = Vec::with_capacity(txs.len());
+    for (offset, (tx, outcome)) in txs.into_iter().zip(outcomes).enumerate() {
+        match outcome {
+            Outcome::Executed(result, nonce_before, bloom) => {
+                executed.push((tx, result, nonce_before, bloom));
+            }
+            Outcome::Invalid(err) => {
+                let reason = messages::invalid_tx_message(&err, &run.facts(&tx));
+                run.reject(first + offset, &tx, reason)?;
+            }
+            Outcome::Unsupported => {
+                run.reject(
+                    first + offset,
+                    &tx,
+                    messages::TX_TYPE_NOT_SUPPORTED.to_string(),
+                )?;
+            }
+        }
+    }
+    run.record_all(executed)
+}
+
+/// `txs` cut into at most `parts` contiguous chunks of about equal gas limits.
+fn split_by_gas(mut txs: Vec<RecoveredTx>, parts: usize) -> Vec<Vec<RecoveredTx>> {
+    let total: u64 = txs.iter().map(|tx| tx.tx.gas_limit()).sum();
+    let parts = parts.clamp(1, txs.len().max(1)) as u64;
+    let mut ends = Vec::with_capacity(parts as usize);
+    let mut gas = 0u64;
+    for (i, tx) in txs.iter().enumerate() {
+        gas = gas.saturating_add(tx.tx.gas_limit());
+        // The end of chunk `k` is where the gas passes k/parts of the total.
+        let done = (u128::from(gas) * u128::from(parts) / u128::from(total.max(1))) as usize;
+        if done > ends.len() && ends.len() + 1 < parts as usize {
+            ends.push(i + 1);
+        }
+    }
+    let mut chunks = Vec::with_capacity(ends.len() + 1);
+    for end in ends.into_iter().rev() {
+        chunks.push(txs.split_off(end));
+    }
+    chunks.push(txs);
+    chunks.reverse();
+    chunks.retain(|chunk| !chunk.is_empty());
+    chunks
+}
+
+/// The database of one chunk: a [`BlockDb`] over the state before the run, with the fees
+/// paid to recipients the chunk has not read kept aside as sums, so that the chunks do not
+/// all depend on the recipients' balances. A read of such a recipient first adds its sum.
+struct ChunkDb<'a> {
+    db: BlockDb<'a>,
+    /// Recipient and sum of the fees it was paid, for recipients not read yet.
+    pending: Vec<(Address, U256)>,
+    /// A sum overflowed where revm would have dropped a single payment: the chunk cannot be
+    /// taken as it is.
+    inexact: bool,
+}
+
+impl<'a> ChunkDb<'a> {
+    fn new(db: BlockDb<'a>) -> Self {
+        Self {
+            db,
+            pending: Vec::new(),
+            inexact: false,
+        }
+    }
+
+    /// Pays one transaction's fees.
+    fn pay(&mut self, fees: Vec<(Address, U256)>) -> Result<(), DbError> {
+        for (recipient, amount) in fees {
+            if self.db.is_cached(&recipient) {
+                self.db.credit(recipient, amount)?;
+                continue;
+            }
+            match self.pending.iter_mut().find(|(a, _)| *a == recipient) {
+                Some((_, total)) => match total.checked_add(amount) {
+                    Some(sum) => *total = sum,
+                    None => self.inexact = true,
+                },
+                None => self.pending.push((recipient, amount)),
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds the fees kept aside for `address` before it is read.
+    fn settle(&mut self, address: Address) -> Result<(), DbError> {
+        if let Some(i) = self.pending.iter().position(|(a, _)| *a == address) {
+            let (_, total) = self.pending.swap_remove(i);
+            if !self.db.credit(address, total)? {
+                self.inexact = true;
+            }
+        }
+        Ok(())
+    }
+
+    /// The account at `address` as the chunk sees it now.
+    fn account(&mut self, address: Address) -> Result<Option<altius_state::Account>, DbError> {
+        self.settle(address)?;
+        self.db.account(address)
+    }
+
+    /// Whether the first chunk can be taken as it is (its fee sums fit).
+    fn holds_alone(&mut self) -> Result<bool, DbError> {
+        if self.inexact {
+            return Ok(false);
+        }
+        for (recipient, total) in &self.pending {
+            if !self.db.can_credit(*recipient, *total)? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Whether the chunk can be taken as it is after the chunks `before` it: every value it
+    /// read from the state before the run is the value they left, and its fee sums fit.
+    fn holds_after(&mut self, before: &mut BlockDb<'_>) -> Result<bool, DbError> {
+        if self.inexact {
+            return Ok(false);
+        }
+        if !self
+            .db
+            .take_reads()
+            .iter()
+            .all(|read| before.still_gives(read))
+        {
+            return Ok(false);
+        }
+        for (recipient, total) in &self.pending {
+            if !before.can_credit(*recipient, *total)? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    fn into_parts(self) -> (BlockDb<'a>, Vec<(Address, U256)>) {
+        (self.db, self.pending)
+    }
+}
+
+impl Database for ChunkDb<'_> {
+    type Error = DbError;
+
+    fn basic(&mut self, address: Address) -> Result<Option<AccountInfo>, DbError> {
+        if !self.pending.is_empty() {
+            self.settle(address)?;
+        }
+        self.db.basic(address)
+    }
+
+    fn code_by_hash(&mut self, code_hash: B256) -> Result<Bytecode, DbError> {
+        self.db.code_by_hash(code_hash)
+    }
+
+    fn storage(&mut self, address: Address, index: U256) -> Result<U256, DbError> {
+        if !self.pending.is_empty() {
+            self.settle(address)?;
+        }
+        self.db.storage(address, index)
+    }
+
+    fn block_hash(&mut self, number: u64) -> Result<B256, DbError> {
+        self.db.block_hash(number)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_utils::{block_env, eip1559};
+    use crate::workload::Wallet;
+    use alloy_primitives::{Bytes, TxKind};
+
+    fn txs(gas: &[u64]) -> Vec<RecoveredTx> {
+        let wallet = Wallet::new(1);
+        gas.iter()
+            .enumerate()
+            .map(|(i, g)| {
+                eip1559(
+                    &wallet,
+                    i as u64,
+                    TxKind::Call(Address::ZERO),
+                    U256::ZERO,
+                    Bytes::new(),
+                    *g,
+                )
+            })
+            .collect()
+    }
+
+    fn sizes(chunks: &[Vec<RecoveredTx>]) -> Vec<usize> {
+        chunks.iter().map(Vec::len).collect()
+    }
+
+    #[test]
+    fn chunks_have_about_equal_gas_and_keep_the_order() {
+        let _ = block_env(1);
+        assert_eq!(sizes(&split_by_gas(txs(&[21_000; 10]), 2)), [5, 5]);
+        assert_eq!(sizes(&split_by_gas(txs(&[21_000; 9]), 3)), [3, 3, 3]);
+        assert_eq!(
+            sizes(&split_by_gas(txs(&[90_000, 10_000, 10_000, 10_000]), 2)),
+            [1, 3]
+        );
+        assert_eq!(sizes(&split_by_gas(txs(&[21_000; 3]), 8)), [1, 1, 1]);
+        assert_eq!(sizes(&split_by_gas(txs(&[21_000]), 2)), [1]);
+        let chunks = split_by_gas(txs(&[21_000; 7]), 2);
+        let nonces: Vec<u64> = chunks.iter().flatten().map(|tx| tx.tx.nonce()).collect();
+        assert_eq!(nonces, (0..7).collect::<Vec<_>>());
+    }
+}
