@@ -15,7 +15,7 @@
 
 use crate::{
     BlockHashes, ChainSpec, EngineError, EngineResult, RecoveredTx,
-    db::{BlockDb, DbError},
+    db::{BlockDb, ChunkedState, DbError, Shared},
     evm::{build_evm, revm_block, revm_cfg},
     messages,
     parallel::{ExecutionStats, Strategy},
@@ -89,38 +89,42 @@ impl ChunkRound<'_> {
             executions: count as u64,
             ..ExecutionStats::default()
         };
-        let mut combined: Option<BlockDb<'_>> = None;
+        let mut state: Option<ChunkedState<'_>> = None;
         let mut index = first;
         for mut chunk in chunks {
             let len = chunk.txs.len();
-            let taken = match combined.as_mut() {
-                None => chunk.db.holds_alone()?,
+            let shared = match state.as_mut() {
+                None => chunk.db.holds_alone()?.then(Vec::new),
                 Some(before) => chunk.db.holds_after(before)?,
             };
-            if taken {
+            if let Some(shared) = shared {
                 let (db, pending) = chunk.db.into_parts();
-                let db = match combined.as_mut() {
-                    None => combined.insert(db),
+                let after = match state.as_mut() {
+                    None => state.insert(ChunkedState::new(db)),
                     Some(before) => {
-                        before.absorb(db);
+                        before.add(db, shared);
                         before
                     }
                 };
                 for (recipient, total) in pending {
-                    db.credit(recipient, total)?;
+                    after.credit(recipient, total)?;
                 }
                 record(run, index, chunk.txs, chunk.outcomes)?;
             } else {
                 stats.aborts += 1;
                 stats.executions += len as u64;
                 stats.in_order_executions += len as u64;
-                let db = combined.get_or_insert_with(|| BlockDb::new(self.state, self.hashes));
-                self.in_order(run, &envs, db, index, chunk.txs)?;
+                let mut db = state
+                    .take()
+                    .and_then(ChunkedState::into_one)
+                    .unwrap_or_else(|| BlockDb::new(self.state, self.hashes));
+                self.in_order(run, &envs, &mut db, index, chunk.txs)?;
+                state = Some(ChunkedState::new(db));
             }
             index += len;
         }
-        let changes = match combined {
-            Some(db) => db.into_changes()?,
+        let changes = match state {
+            Some(state) => state.into_changes()?,
             None => StateChanges::default(),
         };
         Ok((changes, stats))
@@ -345,26 +349,22 @@ impl<'a> ChunkDb<'a> {
         Ok(true)
     }
 
-    /// Whether the chunk can be taken as it is after the chunks `before` it: every value it
-    /// read from the state before the run is the value they left, and its fee sums fit.
-    fn holds_after(&mut self, before: &mut BlockDb<'_>) -> Result<bool, DbError> {
+    /// Whether the chunk can be taken as it is after the chunks `before` it (every value it
+    /// read from the state before the run is the value they left, and its fee sums fit); if
+    /// so, the accounts it shares with them.
+    fn holds_after(&mut self, before: &mut ChunkedState<'_>) -> Result<Option<Shared>, DbError> {
         if self.inexact {
-            return Ok(false);
+            return Ok(None);
         }
-        if !self
-            .db
-            .take_reads()
-            .iter()
-            .all(|read| before.still_gives(read))
-        {
-            return Ok(false);
-        }
+        let Some(shared) = before.check(&self.db.take_reads()) else {
+            return Ok(None);
+        };
         for (recipient, total) in &self.pending {
             if !before.can_credit(*recipient, *total)? {
-                return Ok(false);
+                return Ok(None);
             }
         }
-        Ok(true)
+        Ok(Some(shared))
     }
 
     fn into_parts(self) -> (BlockDb<'a>, Vec<(Address, U256)>) {

@@ -258,7 +258,23 @@ impl<'a> BlockDb<'a> {
 
     /// Everything the applied transactions changed, in a deterministic order.
     pub(crate) fn into_changes(self) -> Result<StateChanges, DbError> {
-        let mut changes = StateChanges::default();
+        let (accounts, code) = self.updates(&self.code)?;
+        // Collected at once: a sorted bulk build instead of one insertion per account.
+        Ok(StateChanges {
+            accounts: accounts.into_iter().collect(),
+            code: code.into_iter().collect(),
+        })
+    }
+
+    /// The accounts this database changed and the code they were given, unsorted; new code
+    /// is looked up in `code`.
+    #[allow(clippy::type_complexity)]
+    fn updates(
+        &self,
+        code: &HashMap<B256, Bytecode>,
+    ) -> Result<(Vec<(Address, AccountUpdate)>, Vec<(B256, Bytes)>), DbError> {
+        let mut accounts = Vec::with_capacity(self.accounts.len());
+        let mut deployed = Vec::new();
         for (address, cached) in &self.accounts {
             let Some(update) = cached.update() else {
                 continue;
@@ -267,17 +283,14 @@ impl<'a> BlockDb<'a> {
                 && account.code_hash != KECCAK256_EMPTY
                 && cached.original.map(|a| a.code_hash) != Some(account.code_hash)
             {
-                let code = self
-                    .code
+                let bytes = code
                     .get(&account.code_hash)
                     .ok_or(DbError::MissingCode(account.code_hash))?;
-                changes
-                    .code
-                    .insert(account.code_hash, code.original_bytes());
+                deployed.push((account.code_hash, bytes.original_bytes()));
             }
-            changes.accounts.insert(*address, update);
+            accounts.push((*address, update));
         }
-        Ok(changes)
+        Ok((accounts, deployed))
     }
 }
 
@@ -380,6 +393,8 @@ impl Database for BlockDb<'_> {
 
 #[path = "db_chunks.rs"]
 mod chunks;
+
+pub(crate) use chunks::{ChunkedState, Shared};
 
 #[cfg(test)]
 mod tests {

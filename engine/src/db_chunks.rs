@@ -2,9 +2,13 @@
 //! values a chunk read from the state before it, their check against the chunks before it,
 //! fee credits, and the merge of a checked chunk into the chunks before it.
 
-use super::{BlockDb, DbError, ProviderRead};
-use alloy_primitives::{Address, KECCAK256_EMPTY, U256, map::Entry};
-use altius_state::Account;
+use super::{BlockDb, CachedAccount, DbError, ProviderRead};
+use alloy_primitives::{
+    Address, KECCAK256_EMPTY, U256,
+    map::{Entry, HashMap},
+};
+use altius_state::{Account, StateChanges};
+use rayon::prelude::*;
 
 impl BlockDb<'_> {
     /// Logs every value read from the provider from now on.
@@ -54,57 +58,163 @@ impl BlockDb<'_> {
         Ok(balance.checked_add(amount).is_some())
     }
 
-    /// Whether the state this database holds (its changes over the provider) still gives
-    /// `read`, a value that a later part of the block read from the same provider.
-    pub(crate) fn still_gives(&self, read: &ProviderRead) -> bool {
+    /// Whether this database still gives `read`, a value a later part of the block read
+    /// from the same provider; `None` when it holds nothing of the read's account.
+    fn gives(&self, read: &ProviderRead) -> Option<bool> {
         match read {
             ProviderRead::Account(address, value) => self
                 .accounts
                 .get(address)
-                .is_none_or(|cached| cached.current == *value),
+                .map(|cached| cached.current == *value),
             ProviderRead::Slot(address, slot, value) => {
-                let Some(cached) = self.accounts.get(address) else {
-                    return true;
-                };
-                match cached.storage.get(slot) {
+                let cached = self.accounts.get(address)?;
+                Some(match cached.storage.get(slot) {
                     Some(known) => known.current == *value,
                     // Storage wiped here reads zero; otherwise the provider answers.
                     None => !cached.wiped || value.is_zero(),
+                })
+            }
+        }
+    }
+
+    /// Takes `next`, the state a later part of the block left for `address`.
+    fn absorb_account(&mut self, address: Address, next: CachedAccount) {
+        let cached = match self.accounts.entry(address) {
+            Entry::Vacant(entry) => {
+                entry.insert(next);
+                return;
+            }
+            Entry::Occupied(entry) => entry.into_mut(),
+        };
+        cached.current = next.current;
+        if next.wiped {
+            cached.storage = next.storage;
+            cached.wiped = true;
+            return;
+        }
+        for (slot, value) in next.storage {
+            match cached.storage.entry(slot) {
+                Entry::Occupied(entry) => entry.into_mut().current = value.current,
+                Entry::Vacant(entry) => {
+                    entry.insert(value);
                 }
             }
         }
     }
 
-    /// Adds the changes of `later`, the next part of the block executed over the same
-    /// provider, whose reads [this state still gives](Self::still_gives): the result is the
-    /// state after both parts.
-    pub(crate) fn absorb(&mut self, later: BlockDb<'_>) {
+    /// Takes everything `later`, the next part of the block, left.
+    fn absorb(&mut self, later: BlockDb<'_>) {
         for (address, next) in later.accounts {
-            let cached = match self.accounts.entry(address) {
-                Entry::Vacant(entry) => {
-                    entry.insert(next);
-                    continue;
-                }
-                Entry::Occupied(entry) => entry.into_mut(),
-            };
-            cached.current = next.current;
-            if next.wiped {
-                cached.storage = next.storage;
-                cached.wiped = true;
-                continue;
-            }
-            for (slot, value) in next.storage {
-                match cached.storage.entry(slot) {
-                    Entry::Occupied(entry) => entry.into_mut().current = value.current,
-                    Entry::Vacant(entry) => {
-                        entry.insert(value);
-                    }
-                }
-            }
+            self.absorb_account(address, next);
         }
         for (hash, code) in later.code {
             self.code.entry(hash).or_insert(code);
         }
+    }
+}
+
+/// The state after the chunks of a run taken so far, kept as the chunks' databases over the
+/// state before the run: each account is in one of them, so that a chunk that shares no
+/// account with the ones before it is taken without copying anything.
+pub(crate) struct ChunkedState<'a> {
+    parts: Vec<BlockDb<'a>>,
+}
+
+/// The accounts a chunk shares with the chunks before it, and the part holding each.
+pub(crate) type Shared = Vec<(Address, usize)>;
+
+impl<'a> ChunkedState<'a> {
+    /// The state after the first chunk.
+    pub(crate) fn new(first: BlockDb<'a>) -> Self {
+        Self { parts: vec![first] }
+    }
+
+    /// The part holding `address`, if any.
+    fn holder(&self, address: &Address) -> Option<usize> {
+        self.parts
+            .iter()
+            .rposition(|part| part.accounts.contains_key(address))
+    }
+
+    /// Whether this state still gives every value of `reads` (read from the state before
+    /// the run by the next chunk); if so, the accounts the chunk shares with it.
+    pub(crate) fn check(&self, reads: &[ProviderRead]) -> Option<Shared> {
+        let mut shared = Vec::new();
+        for read in reads {
+            let (ProviderRead::Account(address, _) | ProviderRead::Slot(address, ..)) = read;
+            let Some(part) = self.holder(address) else {
+                continue;
+            };
+            if !self.parts[part].gives(read)? {
+                return None;
+            }
+            if matches!(read, ProviderRead::Account(..)) {
+                shared.push((*address, part));
+            }
+        }
+        Some(shared)
+    }
+
+    /// Adds the next chunk, checked: its `shared` accounts go to the parts holding them.
+    pub(crate) fn add(&mut self, mut next: BlockDb<'a>, shared: Shared) {
+        for (address, part) in shared {
+            if let Some(account) = next.accounts.remove(&address) {
+                self.parts[part].absorb_account(address, account);
+            }
+        }
+        self.parts.push(next);
+    }
+
+    /// The part that holds `address`, or the last one, which then reads it.
+    fn part_for(&mut self, address: &Address) -> &mut BlockDb<'a> {
+        let last = self.parts.len().saturating_sub(1);
+        let index = self.holder(address).unwrap_or(last);
+        &mut self.parts[index]
+    }
+
+    /// Pays `amount` to `address` ([`BlockDb::credit`]).
+    pub(crate) fn credit(&mut self, address: Address, amount: U256) -> Result<bool, DbError> {
+        self.part_for(&address).credit(address, amount)
+    }
+
+    /// Whether `amount` can be added to the balance of `address` without overflow.
+    pub(crate) fn can_credit(&mut self, address: Address, amount: U256) -> Result<bool, DbError> {
+        self.part_for(&address).can_credit(address, amount)
+    }
+
+    /// The whole state as one database (`None` for no part, which [`Self::new`] rules out).
+    pub(crate) fn into_one(self) -> Option<BlockDb<'a>> {
+        self.parts.into_iter().reduce(|mut one, part| {
+            one.absorb(part);
+            one
+        })
+    }
+
+    /// Everything the run changed, computed on all cores.
+    pub(crate) fn into_changes(self) -> Result<StateChanges, DbError> {
+        let mut code = HashMap::default();
+        for part in &self.parts {
+            for (hash, bytes) in &part.code {
+                code.entry(*hash).or_insert_with(|| bytes.clone());
+            }
+        }
+        let parts: Vec<_> = self
+            .parts
+            .par_iter()
+            .map(|part| part.updates(&code))
+            .collect::<Result<_, _>>()?;
+        let mut accounts = Vec::with_capacity(parts.iter().map(|(a, _)| a.len()).sum());
+        let mut deployed = Vec::new();
+        for (part_accounts, part_code) in parts {
+            accounts.extend(part_accounts);
+            deployed.extend(part_code);
+        }
+        // Sorted here on all cores: the map's bulk build then finds it in order.
+        accounts.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        Ok(StateChanges {
+            accounts: accounts.into_iter().collect(),
+            code: deployed.into_iter().collect(),
+        })
     }
 }
 

@@ -310,11 +310,11 @@ impl ParallelExecutor {
             (RoundKind::Probe, AfterProbe::InOrder) => None,
             (_, AfterProbe::Chunks) => Some(RoundKind::Chunks),
             (RoundKind::Probe, AfterProbe::Auto) if self.conflicting(stats) => None,
-            // Not a single conflict in the probe: chunks, whose cost is in conflicts.
+            // Not a single transaction of the probe read what an earlier one wrote: chunks,
+            // whose cost is in dependencies between them. (Aborts and waits are no proof
+            // of independence: a thread late to start sees none.)
             (RoundKind::Probe, AfterProbe::Auto)
-                if stats.strategy == Strategy::Parallel
-                    && stats.aborts == 0
-                    && stats.dependency_waits == 0 =>
+                if stats.strategy == Strategy::Parallel && stats.dependent_txs == 0 =>
             {
                 Some(RoundKind::Chunks)
             }
@@ -363,6 +363,7 @@ fn add_stats(total: &mut ExecutionStats, round: &ExecutionStats) {
     total.aborts += round.aborts;
     total.dependency_waits += round.dependency_waits;
     total.in_order_executions += round.in_order_executions;
+    total.dependent_txs += round.dependent_txs;
 }
 
 fn parallel_error(err: ParallelError) -> EngineError {

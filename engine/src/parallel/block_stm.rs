@@ -418,6 +418,7 @@ where
             aborts: counters.aborts.load(Relaxed),
             dependency_waits: counters.dependency_waits.load(Relaxed),
             in_order_executions: counters.in_order_executions.load(Relaxed),
+            dependent_txs: 0,
         }
     }
 }

@@ -66,6 +66,10 @@ pub struct ExecutionStats {
     pub dependency_waits: u64,
     /// Executions in block order after the parallel phase (fallback).
     pub in_order_executions: u64,
+    /// Transactions whose recorded execution read a value an earlier transaction of the
+    /// block wrote or added to: the block's dependencies, which unlike aborts and waits do
+    /// not depend on timing. Counted by Block-STM when it runs to the end.
+    pub dependent_txs: u64,
 }
 
 impl ExecutionStats {
