@@ -14,27 +14,24 @@
 //! than the execution of a plain transfer.
 
 use crate::{
-    BlockHashes, ChainSpec, EngineError, EngineResult, RecoveredTx,
+    BlockEnv, BlockHashes, ChainSpec, EngineError, EngineResult, ExecutedTx, RecoveredTx,
     db::{BlockDb, ChunkedState, DbError, Shared},
     evm::{build_evm, revm_block, revm_cfg},
     messages,
     parallel::{ExecutionStats, Strategy},
     parallel_evm::OpDeferredFees,
-    sequential::{BlockRun, ExecutedResult},
+    sequential::{BlockRun, executed_tx},
     tx::to_op_tx,
 };
 use alloy_consensus::Transaction as _;
 use alloy_primitives::{Address, B256, U256, logs_bloom};
 use altius_state::{StateChanges, StateProvider};
-use op_revm::{DefaultOp, L1BlockInfo, OpBuilder, OpHaltReason, OpSpecId, OpTransactionError};
+use op_revm::{DefaultOp, L1BlockInfo, OpBuilder, OpSpecId, OpTransactionError};
 use revm::{
     Context, Database,
     bytecode::Bytecode,
     context::{BlockEnv as RevmBlockEnv, CfgEnv},
-    context_interface::{
-        ContextSetters, ContextTr, JournalTr,
-        result::{EVMError, ExecutionResult},
-    },
+    context_interface::{ContextSetters, ContextTr, JournalTr, result::EVMError},
     handler::Handler,
     state::AccountInfo,
 };
@@ -45,6 +42,7 @@ pub(crate) struct ChunkRound<'a> {
     /// The state before the run.
     pub(crate) state: &'a dyn StateProvider,
     pub(crate) hashes: Option<&'a dyn BlockHashes>,
+    pub(crate) env: &'a BlockEnv,
     pub(crate) l1_info: &'a L1BlockInfo,
     pub(crate) threads: usize,
 }
@@ -56,18 +54,26 @@ type Envs = (CfgEnv<OpSpecId>, RevmBlockEnv);
 // Nearly every transaction executes: boxing the large variant would allocate for each.
 #[allow(clippy::large_enum_variant)]
 enum Outcome {
-    /// It ran: revm's result, the sender's nonce before it, its logs bloom.
-    Executed(ExecutionResult<OpHaltReason>, u64, alloy_primitives::Bloom),
+    /// It ran; its receipt counts gas from the start of the chunk.
+    Executed(ExecutedTx),
     /// It is invalid on the state the chunk saw.
-    Invalid(OpTransactionError),
+    Invalid(RecoveredTx, OpTransactionError),
     /// Its type cannot be in a block.
-    Unsupported,
+    Unsupported(RecoveredTx),
+}
+
+impl Outcome {
+    fn into_tx(self) -> RecoveredTx {
+        match self {
+            Self::Executed(executed) => executed.tx,
+            Self::Invalid(tx, _) | Self::Unsupported(tx) => tx,
+        }
+    }
 }
 
 /// A chunk after its execution.
 struct Chunk<'a> {
     db: ChunkDb<'a>,
-    txs: Vec<RecoveredTx>,
     outcomes: Vec<Outcome>,
 }
 
@@ -82,7 +88,9 @@ impl ChunkRound<'_> {
     ) -> EngineResult<(StateChanges, ExecutionStats)> {
         let count = txs.len();
         let envs = (revm_cfg(self.chain), revm_block(self.chain, run.env));
+        let t0 = std::time::Instant::now();
         let chunks = self.execute_chunks(&envs, split_by_gas(txs, self.threads))?;
+        let t1 = t0.elapsed();
         let mut stats = ExecutionStats {
             strategy: Strategy::OptimisticChunks,
             threads: chunks.len(),
@@ -92,7 +100,7 @@ impl ChunkRound<'_> {
         let mut state: Option<ChunkedState<'_>> = None;
         let mut index = first;
         for mut chunk in chunks {
-            let len = chunk.txs.len();
+            let len = chunk.outcomes.len();
             let shared = match state.as_mut() {
                 None => chunk.db.holds_alone()?.then(Vec::new),
                 Some(before) => chunk.db.holds_after(before)?,
@@ -109,7 +117,7 @@ impl ChunkRound<'_> {
                 for (recipient, total) in pending {
                     after.credit(recipient, total)?;
                 }
-                record(run, index, chunk.txs, chunk.outcomes)?;
+                record(run, index, chunk.outcomes)?;
             } else {
                 stats.aborts += 1;
                 stats.executions += len as u64;
@@ -118,15 +126,24 @@ impl ChunkRound<'_> {
                     .take()
                     .and_then(ChunkedState::into_one)
                     .unwrap_or_else(|| BlockDb::new(self.state, self.hashes));
-                self.in_order(run, &envs, &mut db, index, chunk.txs)?;
+                let txs = chunk.outcomes.into_iter().map(Outcome::into_tx);
+                self.in_order(run, &envs, &mut db, index, txs)?;
                 state = Some(ChunkedState::new(db));
             }
             index += len;
         }
+        let t2 = t0.elapsed();
         let changes = match state {
             Some(state) => state.into_changes()?,
             None => StateChanges::default(),
         };
+        if count > 1000 {
+            eprintln!(
+                "chunks {t1:?} check+record {:?} changes {:?}",
+                t2 - t1,
+                t0.elapsed() - t2
+            );
+        }
         Ok((changes, stats))
     }
 
@@ -175,9 +192,10 @@ impl ChunkRound<'_> {
                 .build_op();
             evm.0.ctx.chain = self.l1_info.clone();
             let mut handler = OpDeferredFees::default();
-            for tx in &txs {
+            let mut gas = 0u64;
+            for tx in txs {
                 if tx.tx.is_post_exec() {
-                    outcomes.push(Outcome::Unsupported);
+                    outcomes.push(Outcome::Unsupported(tx));
                     continue;
                 }
                 let nonce_before = evm
@@ -186,7 +204,7 @@ impl ChunkRound<'_> {
                     .db_mut()
                     .account(tx.sender)?
                     .map_or(0, |a| a.nonce);
-                evm.0.ctx.set_tx(to_op_tx(tx));
+                evm.0.ctx.set_tx(to_op_tx(&tx));
                 let result = handler.run(&mut evm);
                 let state = evm.0.ctx.journal_mut().finalize();
                 let outcome = match result {
@@ -195,9 +213,19 @@ impl ChunkRound<'_> {
                         db.db.apply(state)?;
                         db.pay(handler.fees.take())?;
                         let bloom = logs_bloom(result.logs());
-                        Outcome::Executed(result, nonce_before, bloom)
+                        let executed = executed_tx(
+                            self.chain,
+                            self.env,
+                            gas,
+                            tx,
+                            result,
+                            nonce_before,
+                            Some(bloom),
+                        )?;
+                        gas = gas.saturating_add(executed.gas_used);
+                        Outcome::Executed(executed)
                     }
-                    Err(EVMError::Transaction(err)) => Outcome::Invalid(err),
+                    Err(EVMError::Transaction(err)) => Outcome::Invalid(tx, err),
                     Err(EVMError::Database(err)) => return Err(err.into()),
                     Err(other) => return Err(EngineError::Evm(other.to_string())),
                 };
@@ -205,7 +233,7 @@ impl ChunkRound<'_> {
                 outcomes.push(outcome);
             }
         }
-        Ok(Chunk { db, txs, outcomes })
+        Ok(Chunk { db, outcomes })
     }
 
     /// Executes `txs` (from block position `first`) in order on `db`, as the sequential
@@ -216,11 +244,11 @@ impl ChunkRound<'_> {
         (cfg, block): &Envs,
         db: &mut BlockDb<'_>,
         first: usize,
-        txs: Vec<RecoveredTx>,
+        txs: impl Iterator<Item = RecoveredTx>,
     ) -> EngineResult<()> {
         let mut evm = build_evm(cfg.clone(), block.clone(), db);
         evm.0.ctx.chain = self.l1_info.clone();
-        for (offset, tx) in txs.into_iter().enumerate() {
+        for (offset, tx) in txs.enumerate() {
             run.execute(&mut evm, first + offset, tx)?;
         }
         Ok(())
@@ -228,23 +256,16 @@ impl ChunkRound<'_> {
 }
 
 /// Adds the transactions of a checked chunk (from block position `first`) to the block.
-fn record(
-    run: &mut BlockRun<'_>,
-    first: usize,
-    txs: Vec<RecoveredTx>,
-    outcomes: Vec<Outcome>,
-) -> EngineResult<()> {
-    let mut executed: Vec<ExecutedResult> = Vec::with_capacity(txs.len());
-    for (offset, (tx, outcome)) in txs.into_iter().zip(outcomes).enumerate() {
+fn record(run: &mut BlockRun<'_>, first: usize, outcomes: Vec<Outcome>) -> EngineResult<()> {
+    let mut executed = Vec::with_capacity(outcomes.len());
+    for (offset, outcome) in outcomes.into_iter().enumerate() {
         match outcome {
-            Outcome::Executed(result, nonce_before, bloom) => {
-                executed.push((tx, result, nonce_before, bloom));
-            }
-            Outcome::Invalid(err) => {
+            Outcome::Executed(tx) => executed.push(tx),
+            Outcome::Invalid(tx, err) => {
                 let reason = messages::invalid_tx_message(&err, &run.facts(&tx));
                 run.reject(first + offset, &tx, reason)?;
             }
-            Outcome::Unsupported => {
+            Outcome::Unsupported(tx) => {
                 run.reject(
                     first + offset,
                     &tx,
@@ -253,7 +274,8 @@ fn record(
             }
         }
     }
-    run.record_all(executed)
+    run.append_executed(executed);
+    Ok(())
 }
 
 /// `txs` cut into at most `parts` contiguous chunks of about equal gas limits.

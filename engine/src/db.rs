@@ -103,7 +103,8 @@ impl CachedAccount {
     /// The slots to write for this account: after a wipe the non-zero ones, otherwise the
     /// ones whose value differs from the value before the block.
     fn changed_slots(&self) -> std::collections::BTreeMap<U256, U256> {
-        self.storage
+        let mut slots: Vec<(U256, U256)> = self
+            .storage
             .iter()
             .filter(|(_, s)| {
                 if self.wiped {
@@ -113,7 +114,10 @@ impl CachedAccount {
                 }
             })
             .map(|(k, s)| (*k, s.current))
-            .collect()
+            .collect();
+        // Sorted first: the map is then built in one pass, not by an insertion per slot.
+        slots.sort_unstable_by_key(|a| a.0);
+        slots.into_iter().collect()
     }
 
     /// What the block did to this account, or `None` when it changed nothing.

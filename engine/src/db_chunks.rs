@@ -201,21 +201,45 @@ impl<'a> ChunkedState<'a> {
         let parts: Vec<_> = self
             .parts
             .par_iter()
-            .map(|part| part.updates(&code))
-            .collect::<Result<_, _>>()?;
-        let mut accounts = Vec::with_capacity(parts.iter().map(|(a, _)| a.len()).sum());
+            .map(|part| {
+                let (accounts, deployed) = part.updates(&code)?;
+                Ok((by_first_byte(accounts), deployed))
+            })
+            .collect::<Result<_, DbError>>()?;
+        let mut buckets: Vec<Vec<_>> = (0..256).map(|_| Vec::new()).collect();
         let mut deployed = Vec::new();
-        for (part_accounts, part_code) in parts {
-            accounts.extend(part_accounts);
+        for (part_buckets, part_code) in parts {
+            for (bucket, part_bucket) in buckets.iter_mut().zip(part_buckets) {
+                if bucket.is_empty() {
+                    *bucket = part_bucket;
+                } else {
+                    bucket.extend(part_bucket);
+                }
+            }
             deployed.extend(part_code);
         }
-        // Sorted here on all cores: the map's bulk build then finds it in order.
-        accounts.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        // Small buckets sort in cache, on all cores; the map is then bulk-built in order.
+        buckets
+            .par_iter_mut()
+            .for_each(|bucket| bucket.sort_unstable_by_key(|a| a.0));
         Ok(StateChanges {
-            accounts: accounts.into_iter().collect(),
+            accounts: buckets.into_iter().flatten().collect(),
             code: deployed.into_iter().collect(),
         })
     }
+}
+
+/// `items` in 256 buckets by the first byte of their address, each in the order of `items`.
+fn by_first_byte<T>(items: Vec<(Address, T)>) -> Vec<Vec<(Address, T)>> {
+    let mut counts = [0usize; 256];
+    for (address, _) in &items {
+        counts[usize::from(address[0])] += 1;
+    }
+    let mut buckets: Vec<Vec<_>> = counts.iter().map(|n| Vec::with_capacity(*n)).collect();
+    for item in items {
+        buckets[usize::from(item.0[0])].push(item);
+    }
+    buckets
 }
 
 /// revm's empty account (EIP-161): no nonce, no balance, no code.

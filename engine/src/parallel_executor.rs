@@ -205,6 +205,7 @@ impl ParallelExecutor {
                         chain: &self.chain,
                         state: &overlay,
                         hashes: self.block_hashes.as_deref(),
+                        env,
                         l1_info: &l1_info,
                         threads: self.config.threads,
                     };

@@ -6,7 +6,9 @@ use crate::{
     db::BlockDb,
     evm::{Evm, TxRun, build_evm, revm_block, revm_cfg, run},
     messages::{self, TxFacts},
-    receipt::{ReceiptFields, build_receipt, build_receipt_without_bloom, set_bloom},
+    receipt::{
+        ReceiptFields, add_cumulative_gas, build_receipt, build_receipt_without_bloom, set_bloom,
+    },
     tx::{create_address, to_op_tx},
 };
 use alloy_consensus::Transaction as _;
@@ -158,31 +160,32 @@ impl BlockRun<'_> {
         nonce_before: u64,
         bloom: Option<Bloom>,
     ) -> EngineResult<()> {
-        let gas_used = result.tx_gas_used();
-        self.out.gas_used = self.out.gas_used.saturating_add(gas_used);
-        let fields = ReceiptFields {
-            success: result.is_success(),
-            cumulative_gas_used: self.out.gas_used,
-            logs: result.into_logs(),
-            nonce_before,
-        };
-        let spec = self.chain.spec_id();
-        let receipt = match bloom {
-            Some(bloom) => build_receipt_without_bloom(&tx.tx, fields, spec).map(|mut receipt| {
-                set_bloom(&mut receipt, bloom);
-                receipt
-            }),
-            None => build_receipt(&tx.tx, fields, spec),
-        }
-        .ok_or_else(|| EngineError::Evm("transaction type without receipt".into()))?;
-        self.out.txs.push(ExecutedTx {
-            receipt,
-            gas_used,
-            contract_address: create_address(&tx, nonce_before),
-            effective_gas_price: tx.tx.effective_gas_price(Some(self.env.base_fee)),
+        let gas_before = self.out.gas_used;
+        let executed = executed_tx(
+            self.chain,
+            self.env,
+            gas_before,
             tx,
-        });
+            result,
+            nonce_before,
+            bloom,
+        )?;
+        self.out.gas_used = gas_before.saturating_add(executed.gas_used);
+        self.out.txs.push(executed);
         Ok(())
+    }
+
+    /// Adds transactions executed in order from the state after this block's transactions,
+    /// with receipts built as if the block started with them: their cumulative gas grows by
+    /// the gas used so far.
+    pub(crate) fn append_executed(&mut self, executed: Vec<ExecutedTx>) {
+        let offset = self.out.gas_used;
+        self.out.txs.reserve(executed.len());
+        for mut tx in executed {
+            add_cumulative_gas(&mut tx.receipt, offset);
+            self.out.gas_used = self.out.gas_used.saturating_add(tx.gas_used);
+            self.out.txs.push(tx);
+        }
     }
 
     /// Leaves an invalid transaction out of the block being built, or fails the block being
@@ -220,6 +223,42 @@ impl BlockRun<'_> {
             base_fee: self.env.base_fee,
         }
     }
+}
+
+/// `tx`, executed with `result` after `gas_before` was used in the block, and its receipt,
+/// whose logs bloom is `bloom` or computed here.
+pub(crate) fn executed_tx(
+    chain: &ChainSpec,
+    env: &BlockEnv,
+    gas_before: u64,
+    tx: RecoveredTx,
+    result: ExecutionResult<OpHaltReason>,
+    nonce_before: u64,
+    bloom: Option<Bloom>,
+) -> EngineResult<ExecutedTx> {
+    let gas_used = result.tx_gas_used();
+    let fields = ReceiptFields {
+        success: result.is_success(),
+        cumulative_gas_used: gas_before.saturating_add(gas_used),
+        logs: result.into_logs(),
+        nonce_before,
+    };
+    let spec = chain.spec_id();
+    let receipt = match bloom {
+        Some(bloom) => build_receipt_without_bloom(&tx.tx, fields, spec).map(|mut receipt| {
+            set_bloom(&mut receipt, bloom);
+            receipt
+        }),
+        None => build_receipt(&tx.tx, fields, spec),
+    }
+    .ok_or_else(|| EngineError::Evm("transaction type without receipt".into()))?;
+    Ok(ExecutedTx {
+        receipt,
+        gas_used,
+        contract_address: create_address(&tx, nonce_before),
+        effective_gas_price: tx.tx.effective_gas_price(Some(env.base_fee)),
+        tx,
+    })
 }
 
 #[cfg(test)]
