@@ -35,6 +35,7 @@ use revm::{
     handler::Handler,
     state::AccountInfo,
 };
+use std::collections::VecDeque;
 
 /// A run of transactions executed as optimistic chunks.
 pub(crate) struct ChunkRound<'a> {
@@ -78,19 +79,17 @@ struct Chunk<'a> {
 }
 
 impl ChunkRound<'_> {
-    /// Executes `txs` (the block's transactions from `first`, whose gas limits all fit in
-    /// the gas left) into `run`; returns the run's state changes over the state before it.
+    /// Executes the first `count` of `txs` (the block's transactions from `first`, whose gas
+    /// limits all fit in the gas left), taken out, into `run`; returns the run's state changes over the state before it.
     pub(crate) fn execute(
         &self,
         run: &mut BlockRun<'_>,
-        txs: Vec<RecoveredTx>,
+        txs: &mut VecDeque<RecoveredTx>,
+        count: usize,
         first: usize,
     ) -> EngineResult<(StateChanges, ExecutionStats)> {
-        let count = txs.len();
         let envs = (revm_cfg(self.chain), revm_block(self.chain, run.env));
-        let t0 = std::time::Instant::now();
-        let chunks = self.execute_chunks(&envs, split_by_gas(txs, self.threads))?;
-        let t1 = t0.elapsed();
+        let chunks = self.execute_chunks(&envs, split_by_gas(txs, count, self.threads))?;
         let mut stats = ExecutionStats {
             strategy: Strategy::OptimisticChunks,
             threads: chunks.len(),
@@ -132,18 +131,10 @@ impl ChunkRound<'_> {
             }
             index += len;
         }
-        let t2 = t0.elapsed();
         let changes = match state {
             Some(state) => state.into_changes()?,
             None => StateChanges::default(),
         };
-        if count > 1000 {
-            eprintln!(
-                "chunks {t1:?} check+record {:?} changes {:?}",
-                t2 - t1,
-                t0.elapsed() - t2
-            );
-        }
         Ok((changes, stats))
     }
 
@@ -278,13 +269,19 @@ fn record(run: &mut BlockRun<'_>, first: usize, outcomes: Vec<Outcome>) -> Engin
     Ok(())
 }
 
-/// `txs` cut into at most `parts` contiguous chunks of about equal gas limits.
-fn split_by_gas(mut txs: Vec<RecoveredTx>, parts: usize) -> Vec<Vec<RecoveredTx>> {
-    let total: u64 = txs.iter().map(|tx| tx.tx.gas_limit()).sum();
-    let parts = parts.clamp(1, txs.len().max(1)) as u64;
+/// The first `count` of `txs`, taken out and cut into at most `parts` contiguous chunks of
+/// about equal gas limits.
+fn split_by_gas(
+    txs: &mut VecDeque<RecoveredTx>,
+    count: usize,
+    parts: usize,
+) -> Vec<Vec<RecoveredTx>> {
+    let count = count.min(txs.len());
+    let total: u64 = txs.iter().take(count).map(|tx| tx.tx.gas_limit()).sum();
+    let parts = parts.clamp(1, count.max(1)) as u64;
     let mut ends = Vec::with_capacity(parts as usize);
     let mut gas = 0u64;
-    for (i, tx) in txs.iter().enumerate() {
+    for (i, tx) in txs.iter().take(count).enumerate() {
         gas = gas.saturating_add(tx.tx.gas_limit());
         // The end of chunk `k` is where the gas passes k/parts of the total.
         let done = (u128::from(gas) * u128::from(parts) / u128::from(total.max(1))) as usize;
@@ -292,13 +289,15 @@ fn split_by_gas(mut txs: Vec<RecoveredTx>, parts: usize) -> Vec<Vec<RecoveredTx>
             ends.push(i + 1);
         }
     }
-    let mut chunks = Vec::with_capacity(ends.len() + 1);
-    for end in ends.into_iter().rev() {
-        chunks.push(txs.split_off(end));
+    ends.push(count);
+    let mut start = 0;
+    let mut chunks = Vec::with_capacity(ends.len());
+    for end in ends {
+        if end > start {
+            chunks.push(txs.drain(..end - start).collect());
+        }
+        start = end;
     }
-    chunks.push(txs);
-    chunks.reverse();
-    chunks.retain(|chunk| !chunk.is_empty());
     chunks
 }
 
@@ -448,19 +447,30 @@ mod tests {
         chunks.iter().map(Vec::len).collect()
     }
 
+    fn split_all(txs: Vec<RecoveredTx>, parts: usize) -> Vec<Vec<RecoveredTx>> {
+        let mut txs = VecDeque::from(txs);
+        let chunks = split_by_gas(&mut txs, usize::MAX, parts);
+        assert!(txs.is_empty());
+        chunks
+    }
+
     #[test]
     fn chunks_have_about_equal_gas_and_keep_the_order() {
         let _ = block_env(1);
-        assert_eq!(sizes(&split_by_gas(txs(&[21_000; 10]), 2)), [5, 5]);
-        assert_eq!(sizes(&split_by_gas(txs(&[21_000; 9]), 3)), [3, 3, 3]);
+        assert_eq!(sizes(&split_all(txs(&[21_000; 10]), 2)), [5, 5]);
+        assert_eq!(sizes(&split_all(txs(&[21_000; 9]), 3)), [3, 3, 3]);
         assert_eq!(
-            sizes(&split_by_gas(txs(&[90_000, 10_000, 10_000, 10_000]), 2)),
+            sizes(&split_all(txs(&[90_000, 10_000, 10_000, 10_000]), 2)),
             [1, 3]
         );
-        assert_eq!(sizes(&split_by_gas(txs(&[21_000; 3]), 8)), [1, 1, 1]);
-        assert_eq!(sizes(&split_by_gas(txs(&[21_000]), 2)), [1]);
-        let chunks = split_by_gas(txs(&[21_000; 7]), 2);
+        assert_eq!(sizes(&split_all(txs(&[21_000; 3]), 8)), [1, 1, 1]);
+        assert_eq!(sizes(&split_all(txs(&[21_000]), 2)), [1]);
+        let chunks = split_all(txs(&[21_000; 7]), 2);
         let nonces: Vec<u64> = chunks.iter().flatten().map(|tx| tx.tx.nonce()).collect();
         assert_eq!(nonces, (0..7).collect::<Vec<_>>());
+        // Only the first `count` are taken.
+        let mut rest = VecDeque::from(txs(&[21_000; 7]));
+        assert_eq!(sizes(&split_by_gas(&mut rest, 4, 2)), [2, 2]);
+        assert_eq!(rest.front().map(|tx| tx.tx.nonce()), Some(4));
     }
 }

@@ -68,7 +68,7 @@ pub(crate) fn merge_changes(
         for (address, prev) in earlier.accounts {
             let merged = match acc.accounts.remove(&address) {
                 None => Some(prev),
-                Some(update) => normalize(base, address, combine(prev, update))?,
+                Some(update) => merge_account(base, address, prev, update)?,
             };
             if let Some(update) = merged {
                 acc.accounts.insert(address, update);
@@ -83,13 +83,71 @@ pub(crate) fn merge_changes(
                 entry.insert(update);
                 continue;
             }
-            Entry::Occupied(entry) => combine(entry.remove(), update),
+            Entry::Occupied(entry) => merge_account(base, address, entry.remove(), update)?,
         };
-        if let Some(update) = normalize(base, address, merged)? {
+        if let Some(update) = merged {
             acc.accounts.insert(address, update);
         }
     }
     Ok(())
+}
+
+/// `prev` (over `base`) followed by `update` (over `base` with `prev` applied), as a run of
+/// both over `base` reports it; `None` when together they change nothing.
+fn merge_account(
+    base: &dyn StateProvider,
+    address: Address,
+    mut prev: AccountUpdate,
+    update: AccountUpdate,
+) -> StateResult<Option<AccountUpdate>> {
+    if update.wipe_storage || update.account.is_none() {
+        return normalize(base, address, combine(prev, update));
+    }
+    let original = base.account(address)?;
+    // Storage `prev` does not know reads as in `base` (or zero after a wipe), so a slot only
+    // `update` wrote differs from it; only slots both wrote need a look at `base`.
+    let wiped = prev.wipe_storage || original.is_none();
+    let changed = |slot: U256, value: U256| -> StateResult<bool> {
+        Ok(if wiped {
+            !value.is_zero()
+        } else {
+            value != base.storage(address, slot)?
+        })
+    };
+    // The smaller map goes into the larger; on a slot both wrote, `update`'s value counts.
+    if update.storage.len() <= prev.storage.len() {
+        for (slot, value) in update.storage {
+            match prev.storage.entry(slot) {
+                Entry::Vacant(entry) => {
+                    entry.insert(value);
+                }
+                Entry::Occupied(entry) if changed(slot, value)? => *entry.into_mut() = value,
+                Entry::Occupied(entry) => {
+                    entry.remove();
+                }
+            }
+        }
+    } else {
+        let mut storage = update.storage;
+        for (slot, value) in std::mem::take(&mut prev.storage) {
+            match storage.entry(slot) {
+                Entry::Vacant(entry) => {
+                    entry.insert(value);
+                }
+                Entry::Occupied(entry) if !changed(slot, *entry.get())? => {
+                    entry.remove();
+                }
+                Entry::Occupied(_) => {}
+            }
+        }
+        prev.storage = storage;
+    }
+    prev.account = update.account;
+    prev.wipe_storage &= original.is_some();
+    if prev.account == original && prev.storage.is_empty() && !prev.wipe_storage {
+        return Ok(None);
+    }
+    Ok(Some(prev))
 }
 
 /// `prev` followed by `update`, before normalization.
@@ -135,4 +193,68 @@ fn normalize(
         return Ok(None);
     }
     Ok(Some(update))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workload::MemoryState;
+    use alloy_primitives::KECCAK256_EMPTY;
+
+    const A: Address = Address::repeat_byte(0xa);
+
+    fn account(nonce: u64) -> Account {
+        Account {
+            nonce,
+            balance: U256::from(1),
+            code_hash: KECCAK256_EMPTY,
+        }
+    }
+
+    fn update(nonce: u64, slots: &[(u64, u64)]) -> StateChanges {
+        let storage = slots
+            .iter()
+            .map(|(k, v)| (U256::from(*k), U256::from(*v)))
+            .collect();
+        let update = AccountUpdate {
+            account: Some(account(nonce)),
+            wipe_storage: false,
+            storage,
+        };
+        StateChanges {
+            accounts: [(A, update)].into(),
+            code: Default::default(),
+        }
+    }
+
+    /// Slots both parts wrote are compared with the base, whichever part wrote more slots.
+    #[test]
+    fn merged_parts_report_what_one_run_reports() {
+        let mut base = MemoryState::default();
+        base.accounts.insert(A, account(0));
+        base.storage.insert((A, U256::from(1)), U256::from(10));
+        base.storage.insert((A, U256::from(2)), U256::from(20));
+        // The first part writes 1 and 3; the second puts 1 back and writes 2 (and more).
+        let first = update(1, &[(1, 11), (3, 30)]);
+        for extra in [vec![], vec![(4, 40), (5, 50), (6, 60)]] {
+            let mut slots = vec![(1, 10), (2, 21)];
+            slots.extend(extra.iter().copied());
+            let mut acc = first.clone();
+            merge_changes(&base, &mut acc, update(2, &slots)).unwrap();
+            let mut expected = vec![(2, 21), (3, 30)];
+            expected.extend(extra);
+            assert_eq!(
+                acc,
+                update(2, &expected),
+                "{} slots in the second part",
+                slots.len()
+            );
+        }
+        // Back to the base entirely: no change at all.
+        let mut acc = update(1, &[(1, 11)]);
+        let mut back = update(0, &[(1, 10)]);
+        back.accounts.get_mut(&A).unwrap().account = Some(account(0));
+        merge_changes(&base, &mut acc, back).unwrap();
+        assert!(acc.is_empty(), "{acc:?}");
+    }
 }

@@ -199,7 +199,6 @@ impl ParallelExecutor {
             }
             let (round_changes, round_stats) = {
                 let overlay = Overlay::new(state, &changes);
-                let round_txs: Vec<RecoveredTx> = txs.drain(..round).collect();
                 if kind == RoundKind::Chunks {
                     let chunks = ChunkRound {
                         chain: &self.chain,
@@ -209,14 +208,15 @@ impl ParallelExecutor {
                         l1_info: &l1_info,
                         threads: self.config.threads,
                     };
-                    chunks.execute(&mut run, round_txs, next)?
+                    chunks.execute(&mut run, &mut txs, round, next)?
                 } else {
+                    let round_txs: Vec<RecoveredTx> = txs.drain(..round).collect();
                     self.parallel_round(&mut run, &overlay, round_txs, next, &l1_info)?
                 }
             };
             add_stats(&mut stats, &round_stats);
             merge_changes(state, &mut changes, round_changes)?;
-            match self.next_round(kind, &round_stats) {
+            match self.next_round(kind, round, &round_stats) {
                 Some(next) => kind = next,
                 // A dependent block: the rest runs in order, as fast as sequentially.
                 None => break,
@@ -306,11 +306,17 @@ impl ParallelExecutor {
 
     /// How the round after a `kind` round with `stats` runs; `None`: the rest of the block
     /// runs in order.
-    fn next_round(&self, kind: RoundKind, stats: &ExecutionStats) -> Option<RoundKind> {
+    fn next_round(&self, kind: RoundKind, txs: usize, stats: &ExecutionStats) -> Option<RoundKind> {
         match (kind, self.after_probe) {
             (RoundKind::Probe, AfterProbe::InOrder) => None,
             (_, AfterProbe::Chunks) => Some(RoundKind::Chunks),
-            (RoundKind::Probe, AfterProbe::Auto) if self.conflicting(stats) => None,
+            // Half the probe or more read what an earlier transaction wrote (a counter, a
+            // hot account): a chain that parallel execution only slows down.
+            (RoundKind::Probe, AfterProbe::Auto)
+                if self.conflicting(stats) || 2 * stats.dependent_txs >= txs as u64 =>
+            {
+                None
+            }
             // Not a single transaction of the probe read what an earlier one wrote: chunks,
             // whose cost is in dependencies between them. (Aborts and waits are no proof
             // of independence: a thread late to start sees none.)
@@ -342,7 +348,7 @@ impl ParallelExecutor {
 /// Transactions of the first round of a block: if they conflict heavily, the rest of the
 /// block runs in order (a dependent block is no slower than sequential execution, but for
 /// this probe).
-const PROBE_TXS: usize = 128;
+const PROBE_TXS: usize = 64;
 
 /// How many of `txs`, from the first, have gas limits that add up to at most `gas_left`.
 fn fitting_run<'a>(txs: impl Iterator<Item = &'a RecoveredTx>, gas_left: u64) -> usize {
