@@ -151,6 +151,8 @@ pub(crate) struct BlockDb<'a> {
     code: HashMap<B256, Bytecode>,
     /// Every value read from the provider, when asked for ([`BlockDb::recording_reads`]).
     reads: Option<Vec<ProviderRead>>,
+    /// Reads (by the EVM) of accounts and slots the block had changed when read.
+    changed_reads: u64,
 }
 
 impl std::fmt::Debug for BlockDb<'_> {
@@ -173,6 +175,7 @@ impl<'a> BlockDb<'a> {
             accounts: HashMap::default(),
             code: HashMap::default(),
             reads: None,
+            changed_reads: 0,
         }
     }
 
@@ -183,7 +186,19 @@ impl<'a> BlockDb<'a> {
 
     /// The account at `address` as the block sees it now.
     pub(crate) fn account(&mut self, address: Address) -> Result<Option<Account>, DbError> {
+        if let Some(cached) = self.accounts.get(&address) {
+            if cached.current != cached.original || cached.wiped {
+                self.changed_reads += 1;
+            }
+            return Ok(cached.current);
+        }
         Ok(self.load(address)?.current)
+    }
+
+    /// How many reads so far found an account or slot the block had changed: a transaction
+    /// during which it grows depends on an earlier one.
+    pub(crate) fn changed_reads(&self) -> u64 {
+        self.changed_reads
     }
 
     /// Applies the state a transaction left (the output of revm's journal).
@@ -362,9 +377,13 @@ impl Database for BlockDb<'_> {
         let provider = self.provider;
         let cached = load_into(&mut self.accounts, &mut self.reads, provider, address)?;
         if let Some(slot) = cached.storage.get(&index) {
+            if slot.current != slot.original || cached.wiped {
+                self.changed_reads += 1;
+            }
             return Ok(slot.current);
         }
         let value = if cached.wiped {
+            self.changed_reads += 1;
             U256::ZERO
         } else {
             let value = provider.storage(address, index)?;

@@ -4,7 +4,7 @@
 use crate::{
     BlockEnv, BlockExecution, BlockHashes, ChainSpec, EngineError, EngineResult, ExecutionMode,
     Executor, RecoveredTx,
-    chunks::ChunkRound,
+    chunks::{ChunkRound, Probe},
     db::BlockDb,
     evm::{build_evm, revm_block, revm_cfg},
     messages,
@@ -28,10 +28,15 @@ use std::{collections::VecDeque, sync::Arc};
 /// in the block, which depends on the gas every earlier transaction used. So the block runs
 /// in rounds: each round executes in parallel the longest run of the next transactions
 /// whose gas limits all fit in the gas left (none of them can be left out for gas), on top
-/// of the rounds before; once fewer than two transactions fit, the rest runs in order. The first
-/// round is a probe of at most [`PROBE_TXS`] transactions: when they conflict heavily (or
-/// all come from one sender), the rest of the block runs in order with the sequential
-/// executor's machinery. With one thread, the whole block does.
+/// of the rounds before; once fewer than two transactions fit, the rest runs in order.
+///
+/// The first [`PROBE_TXS`] transactions (the probe) run in order, counting those that read
+/// an account or slot an earlier one changed. None: the next rounds run as optimistic
+/// chunks ([`ChunkRound`]), which cost least when transactions do not conflict. Half or
+/// more: the rest of the block runs in order on the probe's state, as fast as sequentially.
+/// Otherwise Block-STM runs the next rounds. A chunk that had to run again sends the rest to
+/// Block-STM; a Block-STM round that conflicted heavily sends it in order. With one thread,
+/// the whole block runs in order.
 #[derive(Clone, Debug)]
 pub struct ParallelExecutor {
     chain: ChainSpec,
@@ -42,23 +47,23 @@ pub struct ParallelExecutor {
     after_probe: AfterProbe,
 }
 
-/// What runs the rounds after the probe round.
+/// What runs the rounds after the probe.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(not(test), allow(dead_code))]
 enum AfterProbe {
-    /// Chosen by the probe: optimistic chunks after a round without conflicts, Block-STM
-    /// after a few, in order after many.
+    /// Chosen by the probe's dependent transactions.
     Auto,
     /// Tests: the rest of the block in order.
     InOrder,
     /// Tests: optimistic chunks, whatever the conflicts.
     Chunks,
+    /// Tests: Block-STM.
+    BlockStm,
 }
 
 /// How the next round runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum RoundKind {
-    Probe,
     BlockStm,
     Chunks,
 }
@@ -106,11 +111,18 @@ impl ParallelExecutor {
         self
     }
 
-    /// Runs the rounds after the probe round as optimistic chunks, whatever the conflicts
-    /// (tests of the chunks' check and of their execution again in order).
+    /// Runs the rounds after the probe as optimistic chunks, whatever the conflicts (tests
+    /// of the chunks' check and of their execution again in order).
     #[cfg(test)]
     pub(crate) fn with_chunks(mut self) -> Self {
         self.after_probe = AfterProbe::Chunks;
+        self
+    }
+
+    /// Runs the rounds after the probe on Block-STM.
+    #[cfg(test)]
+    pub(crate) fn with_block_stm(mut self) -> Self {
+        self.after_probe = AfterProbe::BlockStm;
         self
     }
 
@@ -180,19 +192,19 @@ impl ParallelExecutor {
                 ..BlockExecution::default()
             },
         };
-        let mut changes = StateChanges::default();
         let total = txs.len();
         // Taken from the front round by round, moved rather than cloned into the results.
         let mut txs = VecDeque::from(txs);
-        let mut kind = RoundKind::Probe;
         // One thread: the sequential executor's machinery is the fastest way in order.
+        let (mut changes, mut kind) = if self.config.threads > 1 {
+            self.probe(&mut run, state, &l1_info, &mut txs, &mut stats)?
+        } else {
+            (StateChanges::default(), RoundKind::BlockStm)
+        };
         while self.config.threads > 1 && !txs.is_empty() {
             let next = total - txs.len();
             let gas_left = env.gas_limit.saturating_sub(run.out.gas_used);
-            let mut round = fitting_run(txs.iter(), gas_left);
-            if kind == RoundKind::Probe {
-                round = round.min(self.probe_txs);
-            }
+            let round = fitting_run(txs.iter(), gas_left);
             if round < 2 {
                 // The next transaction alone (nearly) fills the block: the rest runs in order.
                 break;
@@ -208,7 +220,7 @@ impl ParallelExecutor {
                         l1_info: &l1_info,
                         threads: self.config.threads,
                     };
-                    chunks.execute(&mut run, &mut txs, round, next)?
+                    chunks.execute(&mut run, &mut txs, round, next, None)?
                 } else {
                     let round_txs: Vec<RecoveredTx> = txs.drain(..round).collect();
                     self.parallel_round(&mut run, &overlay, round_txs, next, &l1_info)?
@@ -216,7 +228,7 @@ impl ParallelExecutor {
             };
             add_stats(&mut stats, &round_stats);
             merge_changes(state, &mut changes, round_changes)?;
-            match self.next_round(kind, round, &round_stats) {
+            match self.next_round(kind, &round_stats) {
                 Some(next) => kind = next,
                 // A dependent block: the rest runs in order, as fast as sequentially.
                 None => break,
@@ -304,31 +316,78 @@ impl ParallelExecutor {
         Ok(db.into_changes()?)
     }
 
+    /// Executes the probe, then the first round as the probe decides (see
+    /// [`ParallelExecutor`]); returns the changes so far and how the next rounds run.
+    fn probe(
+        &self,
+        run: &mut BlockRun<'_>,
+        state: &dyn StateProvider,
+        l1_info: &L1BlockInfo,
+        txs: &mut VecDeque<RecoveredTx>,
+        stats: &mut ExecutionStats,
+    ) -> EngineResult<(StateChanges, RoundKind)> {
+        let env = run.env;
+        let chunks = ChunkRound {
+            chain: &self.chain,
+            state,
+            hashes: self.block_hashes.as_deref(),
+            env,
+            l1_info,
+            threads: self.config.threads,
+        };
+        let count = fitting_run(txs.iter(), env.gas_limit).min(self.probe_txs);
+        if count < 2 {
+            return Ok((StateChanges::default(), RoundKind::BlockStm));
+        }
+        let Probe { mut db, dependent } = chunks.probe(run, txs, count)?;
+        stats.in_order_executions += count as u64;
+        stats.dependent_txs += dependent;
+        match self.after_probe(count, dependent) {
+            None => {
+                let rest = txs.len() as u64;
+                chunks.in_order_on(run, &mut db, count, txs.drain(..))?;
+                stats.in_order_executions += rest;
+                Ok((db.into_changes()?, RoundKind::BlockStm))
+            }
+            Some(RoundKind::Chunks) => {
+                let gas_left = env.gas_limit.saturating_sub(run.out.gas_used);
+                let round = fitting_run(txs.iter(), gas_left);
+                if round < 2 {
+                    return Ok((db.into_changes()?, RoundKind::Chunks));
+                }
+                let (changes, round_stats) = chunks.execute(run, txs, round, count, Some(db))?;
+                add_stats(stats, &round_stats);
+                let next = self.next_round(RoundKind::Chunks, &round_stats);
+                Ok((changes, next.unwrap_or(RoundKind::BlockStm)))
+            }
+            Some(kind) => Ok((db.into_changes()?, kind)),
+        }
+    }
+
+    /// How the rounds after a probe of `count` transactions, `dependent` of which read what
+    /// an earlier one changed, run; `None`: the rest of the block runs in order.
+    fn after_probe(&self, count: usize, dependent: u64) -> Option<RoundKind> {
+        match self.after_probe {
+            AfterProbe::InOrder => None,
+            AfterProbe::Chunks => Some(RoundKind::Chunks),
+            AfterProbe::BlockStm => Some(RoundKind::BlockStm),
+            // Independent: chunks, whose cost is in dependencies between them.
+            AfterProbe::Auto if dependent == 0 => Some(RoundKind::Chunks),
+            // A chain (a counter, a hot account) that parallel execution only slows down.
+            AfterProbe::Auto if 2 * dependent >= count as u64 => None,
+            AfterProbe::Auto => Some(RoundKind::BlockStm),
+        }
+    }
+
     /// How the round after a `kind` round with `stats` runs; `None`: the rest of the block
     /// runs in order.
-    fn next_round(&self, kind: RoundKind, txs: usize, stats: &ExecutionStats) -> Option<RoundKind> {
+    fn next_round(&self, kind: RoundKind, stats: &ExecutionStats) -> Option<RoundKind> {
         match (kind, self.after_probe) {
-            (RoundKind::Probe, AfterProbe::InOrder) => None,
             (_, AfterProbe::Chunks) => Some(RoundKind::Chunks),
-            // Half the probe or more read what an earlier transaction wrote (a counter, a
-            // hot account): a chain that parallel execution only slows down.
-            (RoundKind::Probe, AfterProbe::Auto)
-                if self.conflicting(stats) || 2 * stats.dependent_txs >= txs as u64 =>
-            {
-                None
-            }
-            // Not a single transaction of the probe read what an earlier one wrote: chunks,
-            // whose cost is in dependencies between them. (Aborts and waits are no proof
-            // of independence: a thread late to start sees none.)
-            (RoundKind::Probe, AfterProbe::Auto)
-                if stats.strategy == Strategy::Parallel && stats.dependent_txs == 0 =>
-            {
-                Some(RoundKind::Chunks)
-            }
             // A chunk ran again: Block-STM takes the rest of the block.
             (RoundKind::Chunks, _) if stats.aborts > 0 => Some(RoundKind::BlockStm),
-            (kind, _) if kind != RoundKind::Probe => Some(kind),
-            _ => Some(RoundKind::BlockStm),
+            (RoundKind::BlockStm, AfterProbe::Auto) if self.conflicting(stats) => None,
+            (kind, _) => Some(kind),
         }
     }
 
@@ -345,9 +404,7 @@ impl ParallelExecutor {
     }
 }
 
-/// Transactions of the first round of a block: if they conflict heavily, the rest of the
-/// block runs in order (a dependent block is no slower than sequential execution, but for
-/// this probe).
+/// Transactions of a block executed in order first, to choose how the rest runs.
 const PROBE_TXS: usize = 64;
 
 /// How many of `txs`, from the first, have gas limits that add up to at most `gas_left`.

@@ -210,10 +210,11 @@ fn check_blocks(seeds: std::ops::Range<u64>) -> Coverage {
                 .with_probe_txs(probe)
                 .with_config(config);
             // After the probe: in order, optimistic chunks (checked, and run again when a
-            // conflict shows), or as the probe decides.
-            match seed % 3 {
+            // conflict shows), Block-STM, or as the probe decides.
+            match seed % 4 {
                 0 => parallel = parallel.with_rest_in_order(),
                 1 => parallel = parallel.with_chunks(),
+                2 => parallel = parallel.with_block_stm(),
                 _ => {}
             }
             let (got, stats) = parallel
@@ -360,4 +361,79 @@ fn workload_blocks_run_as_chunks_with_the_sequential_result() {
             }
         }
     }
+}
+
+/// Mostly independent blocks (the ERC20 workload's transfers, one sender each) with a few
+/// dependencies put in at random places: a transfer to a sender whose own transaction comes
+/// later, a sender's second transaction, a payment to the sequencer vault (whose fees the
+/// chunks keep aside), a read of that vault's balance. Chunks, forced or chosen by the
+/// probe, give the sequential result; chunks are taken as they are in some blocks and run
+/// again in others.
+#[test]
+fn mostly_independent_blocks_equal_sequential() {
+    const TXS: usize = 90;
+    let mut block = workload::generate(Workload::Erc20, TXS).unwrap();
+    let (world_state, ..) = world();
+    block
+        .state
+        .accounts
+        .insert(VAULT_READER, world_state.accounts[&VAULT_READER]);
+    let reader_code = world_state.accounts[&VAULT_READER].code_hash;
+    block
+        .state
+        .code
+        .insert(reader_code, world_state.code[&reader_code].clone());
+    let wallets: Vec<Wallet> = (0..TXS).map(|i| Wallet::new(1_000 + i as u64)).collect();
+    let vault = block.chain.fee_vaults().sequencer;
+    let sequential = SequentialExecutor::new(block.chain.clone());
+    let (mut taken, mut again) = (0, 0);
+    for seed in 0..60u64 {
+        let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+        let mut txs = block.txs.clone();
+        for _ in 0..rng.below(3) {
+            let i = rng.below(TXS as u64) as usize;
+            let j = rng.below(TXS as u64) as usize;
+            let call = |to, value, gas| (TxKind::Call(to), U256::from(value), Bytes::new(), gas);
+            let (to, value, input, gas) = match rng.below(4) {
+                0 => call(wallets[j].address, 1_000, 21_000),
+                1 => call(vault, 5, 60_000),
+                2 => call(VAULT_READER, 0, 60_000),
+                _ => {
+                    // Sender `i`'s second transaction, where `j`'s was.
+                    txs[j] = eip1559(
+                        &wallets[i],
+                        1,
+                        TxKind::Call(vault),
+                        U256::from(1),
+                        Bytes::new(),
+                        60_000,
+                    );
+                    continue;
+                }
+            };
+            txs[i] = eip1559(&wallets[i], 0, to, value, input, gas);
+        }
+        let expected = sequential
+            .execute_block(&block.state, &block.env, txs.clone(), ExecutionMode::Build)
+            .unwrap();
+        for threads in [2, 3, 4] {
+            let mut executor =
+                ParallelExecutor::new(block.chain.clone(), threads).with_probe_txs(8);
+            if seed % 2 == 0 {
+                executor = executor.with_chunks();
+            }
+            let (got, stats) = executor
+                .execute_with_stats(&block.state, &block.env, txs.clone(), ExecutionMode::Build)
+                .unwrap();
+            assert_eq!(got, expected, "seed {seed}, {threads} threads");
+            if stats.strategy == Strategy::OptimisticChunks {
+                if stats.aborts == 0 {
+                    taken += 1;
+                } else {
+                    again += 1;
+                }
+            }
+        }
+    }
+    assert!(taken > 20 && again > 20, "taken {taken}, again {again}");
 }

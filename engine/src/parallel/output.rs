@@ -56,7 +56,8 @@ pub struct ExecutionStats {
     pub strategy: Strategy,
     /// Threads that executed the block.
     pub threads: usize,
-    /// Transaction executions, including re-executions and those cut short by a dependency.
+    /// Speculative transaction executions (in parallel), including re-executions and those
+    /// cut short by a dependency; executions in block order are counted apart.
     pub executions: u64,
     /// Read-set validations.
     pub validations: u64,
@@ -64,7 +65,8 @@ pub struct ExecutionStats {
     pub aborts: u64,
     /// Executions stopped because they read an ESTIMATE.
     pub dependency_waits: u64,
-    /// Executions in block order after the parallel phase (fallback).
+    /// Executions in block order: after the parallel phase (fallback), of a probe, of a
+    /// chunk run again.
     pub in_order_executions: u64,
     /// Transactions whose recorded execution read a value an earlier transaction of the
     /// block wrote or added to: the block's dependencies, which unlike aborts and waits do

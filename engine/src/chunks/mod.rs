@@ -15,7 +15,7 @@
 
 use crate::{
     BlockEnv, BlockHashes, ChainSpec, EngineError, EngineResult, ExecutedTx, RecoveredTx,
-    db::{BlockDb, ChunkedState, DbError, Shared},
+    db::{BlockDb, ChunkedState, Shared},
     evm::{build_evm, revm_block, revm_cfg},
     messages,
     parallel::{ExecutionStats, Strategy},
@@ -24,18 +24,23 @@ use crate::{
     tx::to_op_tx,
 };
 use alloy_consensus::Transaction as _;
-use alloy_primitives::{Address, B256, U256, logs_bloom};
+use alloy_primitives::logs_bloom;
 use altius_state::{StateChanges, StateProvider};
-use op_revm::{DefaultOp, L1BlockInfo, OpBuilder, OpSpecId, OpTransactionError};
+use op_revm::{
+    DefaultOp, L1BlockInfo, OpBuilder, OpContext, OpSpecId, OpTransactionError,
+    api::builder::DefaultOpEvm,
+};
 use revm::{
-    Context, Database,
-    bytecode::Bytecode,
+    Context,
     context::{BlockEnv as RevmBlockEnv, CfgEnv},
     context_interface::{ContextSetters, ContextTr, JournalTr, result::EVMError},
     handler::Handler,
-    state::AccountInfo,
 };
 use std::collections::VecDeque;
+
+mod chunk_db;
+
+use chunk_db::ChunkDb;
 
 /// A run of transactions executed as optimistic chunks.
 pub(crate) struct ChunkRound<'a> {
@@ -47,6 +52,13 @@ pub(crate) struct ChunkRound<'a> {
     pub(crate) l1_info: &'a L1BlockInfo,
     pub(crate) threads: usize,
 }
+
+/// The EVM of one chunk.
+type ChunkEvm<'d, 'a> = DefaultOpEvm<OpContext<&'d mut ChunkDb<'a>>>;
+
+/// The handler of a chunk's EVM: op-revm's, with fees kept aside.
+type ChunkHandler<'d, 'a> =
+    OpDeferredFees<ChunkEvm<'d, 'a>, EVMError<crate::db::DbError, OpTransactionError>>;
 
 /// revm's configuration and block environment of the run.
 type Envs = (CfgEnv<OpSpecId>, RevmBlockEnv);
@@ -72,31 +84,47 @@ impl Outcome {
     }
 }
 
+/// The first transactions of a block, executed in order.
+pub(crate) struct Probe<'a> {
+    /// The state after them, over the state before the block.
+    pub(crate) db: BlockDb<'a>,
+    /// How many of them read an account or slot an earlier one had changed.
+    pub(crate) dependent: u64,
+}
+
 /// A chunk after its execution.
 struct Chunk<'a> {
     db: ChunkDb<'a>,
     outcomes: Vec<Outcome>,
+    /// Its transactions that read an account or slot an earlier one of the chunk changed.
+    dependent: u64,
 }
 
 impl ChunkRound<'_> {
     /// Executes the first `count` of `txs` (the block's transactions from `first`, whose gas
     /// limits all fit in the gas left), taken out, into `run`; returns the run's state changes over the state before it.
-    pub(crate) fn execute(
-        &self,
+    ///
+    /// `before`: the state the probe left over the same state, which the chunks are then
+    /// checked against too.
+    pub(crate) fn execute<'s>(
+        &'s self,
         run: &mut BlockRun<'_>,
         txs: &mut VecDeque<RecoveredTx>,
         count: usize,
         first: usize,
+        before: Option<BlockDb<'s>>,
     ) -> EngineResult<(StateChanges, ExecutionStats)> {
         let envs = (revm_cfg(self.chain), revm_block(self.chain, run.env));
-        let chunks = self.execute_chunks(&envs, split_by_gas(txs, count, self.threads))?;
+        let log_first = before.is_some();
+        let chunks = split_by_gas(txs, count, self.threads);
+        let chunks = self.execute_chunks(&envs, chunks, log_first)?;
         let mut stats = ExecutionStats {
             strategy: Strategy::OptimisticChunks,
             threads: chunks.len(),
             executions: count as u64,
             ..ExecutionStats::default()
         };
-        let mut state: Option<ChunkedState<'_>> = None;
+        let mut state = before.map(ChunkedState::new);
         let mut index = first;
         for mut chunk in chunks {
             let len = chunk.outcomes.len();
@@ -119,7 +147,6 @@ impl ChunkRound<'_> {
                 record(run, index, chunk.outcomes)?;
             } else {
                 stats.aborts += 1;
-                stats.executions += len as u64;
                 stats.in_order_executions += len as u64;
                 let mut db = state
                     .take()
@@ -143,6 +170,7 @@ impl ChunkRound<'_> {
         &'s self,
         envs: &Envs,
         chunks: Vec<Vec<RecoveredTx>>,
+        log_first: bool,
     ) -> EngineResult<Vec<Chunk<'s>>> {
         std::thread::scope(|scope| {
             let mut chunks = chunks.into_iter();
@@ -150,7 +178,7 @@ impl ChunkRound<'_> {
             let handles: Vec<_> = chunks
                 .map(|txs| scope.spawn(move || self.execute_chunk(envs, txs, true)))
                 .collect();
-            let mut out = vec![self.execute_chunk(envs, head, false)?];
+            let mut out = vec![self.execute_chunk(envs, head, log_first)?];
             for handle in handles {
                 let chunk = handle
                     .join()
@@ -175,6 +203,7 @@ impl ChunkRound<'_> {
         }
         let mut db = ChunkDb::new(db);
         let mut outcomes = Vec::with_capacity(txs.len());
+        let mut dependent = 0;
         {
             let mut evm = Context::op()
                 .with_cfg(cfg.clone())
@@ -185,46 +214,110 @@ impl ChunkRound<'_> {
             let mut handler = OpDeferredFees::default();
             let mut gas = 0u64;
             for tx in txs {
-                if tx.tx.is_post_exec() {
-                    outcomes.push(Outcome::Unsupported(tx));
-                    continue;
+                let changed_reads = evm.0.ctx.db_mut().db.changed_reads();
+                let outcome = self.run_one(&mut evm, &mut handler, tx, gas)?;
+                if evm.0.ctx.db_mut().db.changed_reads() > changed_reads {
+                    dependent += 1;
                 }
-                let nonce_before = evm
-                    .0
-                    .ctx
-                    .db_mut()
-                    .account(tx.sender)?
-                    .map_or(0, |a| a.nonce);
-                evm.0.ctx.set_tx(to_op_tx(&tx));
-                let result = handler.run(&mut evm);
-                let state = evm.0.ctx.journal_mut().finalize();
-                let outcome = match result {
-                    Ok(result) => {
-                        let db = evm.0.ctx.db_mut();
-                        db.db.apply(state)?;
-                        db.pay(handler.fees.take())?;
-                        let bloom = logs_bloom(result.logs());
-                        let executed = executed_tx(
-                            self.chain,
-                            self.env,
-                            gas,
-                            tx,
-                            result,
-                            nonce_before,
-                            Some(bloom),
-                        )?;
-                        gas = gas.saturating_add(executed.gas_used);
-                        Outcome::Executed(executed)
-                    }
-                    Err(EVMError::Transaction(err)) => Outcome::Invalid(tx, err),
-                    Err(EVMError::Database(err)) => return Err(err.into()),
-                    Err(other) => return Err(EngineError::Evm(other.to_string())),
-                };
-                handler.fees.take();
+                if let Outcome::Executed(executed) = &outcome {
+                    gas = gas.saturating_add(executed.gas_used);
+                }
                 outcomes.push(outcome);
             }
         }
-        Ok(Chunk { db, outcomes })
+        Ok(Chunk {
+            db,
+            outcomes,
+            dependent,
+        })
+    }
+
+    /// Executes the first `count` of `txs` (the block's first transactions, whose gas limits
+    /// fit in the block), taken out, in order into `run`, counting those that read what an
+    /// earlier one changed.
+    pub(crate) fn probe<'s>(
+        &'s self,
+        run: &mut BlockRun<'_>,
+        txs: &mut VecDeque<RecoveredTx>,
+        count: usize,
+    ) -> EngineResult<Probe<'s>> {
+        let envs = (revm_cfg(self.chain), revm_block(self.chain, run.env));
+        let probe_txs = txs.drain(..count.min(txs.len())).collect();
+        let mut chunk = self.execute_chunk(&envs, probe_txs, false)?;
+        if chunk.db.holds_alone()? {
+            let (mut db, pending) = chunk.db.into_parts();
+            for (recipient, total) in pending {
+                db.credit(recipient, total)?;
+            }
+            record(run, 0, chunk.outcomes)?;
+            return Ok(Probe {
+                db,
+                dependent: chunk.dependent,
+            });
+        }
+        // A sum of fees overflowed: from scratch in order, and the rest of the block too.
+        let mut db = BlockDb::new(self.state, self.hashes);
+        let dependent = chunk.outcomes.len() as u64;
+        let probe_txs = chunk.outcomes.into_iter().map(Outcome::into_tx);
+        self.in_order(run, &envs, &mut db, 0, probe_txs)?;
+        Ok(Probe { db, dependent })
+    }
+
+    /// Executes `txs` (from block position `first`) in order on `db`, the state after the
+    /// transactions before them, as the sequential executor does.
+    pub(crate) fn in_order_on(
+        &self,
+        run: &mut BlockRun<'_>,
+        db: &mut BlockDb<'_>,
+        first: usize,
+        txs: impl Iterator<Item = RecoveredTx>,
+    ) -> EngineResult<()> {
+        let envs = (revm_cfg(self.chain), revm_block(self.chain, run.env));
+        self.in_order(run, &envs, db, first, txs)
+    }
+
+    /// Runs `tx` on a chunk's EVM, after transactions that used `gas`.
+    fn run_one<'d, 'a>(
+        &self,
+        evm: &mut ChunkEvm<'d, 'a>,
+        handler: &mut ChunkHandler<'d, 'a>,
+        tx: RecoveredTx,
+        gas: u64,
+    ) -> EngineResult<Outcome> {
+        if tx.tx.is_post_exec() {
+            return Ok(Outcome::Unsupported(tx));
+        }
+        let nonce_before = evm
+            .0
+            .ctx
+            .db_mut()
+            .account(tx.sender)?
+            .map_or(0, |a| a.nonce);
+        evm.0.ctx.set_tx(to_op_tx(&tx));
+        let result = handler.run(evm);
+        let state = evm.0.ctx.journal_mut().finalize();
+        let fees = handler.fees.take();
+        Ok(match result {
+            Ok(result) => {
+                let db = evm.0.ctx.db_mut();
+                db.db.apply(state)?;
+                db.pay(fees)?;
+                let bloom = logs_bloom(result.logs());
+                let executed = executed_tx(
+                    self.chain,
+                    self.env,
+                    gas,
+                    tx,
+                    result,
+                    nonce_before,
+                    Some(bloom),
+                )?;
+                Outcome::Executed(executed)
+            }
+            Err(EVMError::Transaction(err)) => Outcome::Invalid(tx, err),
+            Err(EVMError::Database(err)) => return Err(err.into()),
+            Err(other) => return Err(EngineError::Evm(other.to_string())),
+        })
     }
 
     /// Executes `txs` (from block position `first`) in order on `db`, as the sequential
@@ -301,130 +394,12 @@ fn split_by_gas(
     chunks
 }
 
-/// The database of one chunk: a [`BlockDb`] over the state before the run, with the fees
-/// paid to recipients the chunk has not read kept aside as sums, so that the chunks do not
-/// all depend on the recipients' balances. A read of such a recipient first adds its sum.
-struct ChunkDb<'a> {
-    db: BlockDb<'a>,
-    /// Recipient and sum of the fees it was paid, for recipients not read yet.
-    pending: Vec<(Address, U256)>,
-    /// A sum overflowed where revm would have dropped a single payment: the chunk cannot be
-    /// taken as it is.
-    inexact: bool,
-}
-
-impl<'a> ChunkDb<'a> {
-    fn new(db: BlockDb<'a>) -> Self {
-        Self {
-            db,
-            pending: Vec::new(),
-            inexact: false,
-        }
-    }
-
-    /// Pays one transaction's fees.
-    fn pay(&mut self, fees: Vec<(Address, U256)>) -> Result<(), DbError> {
-        for (recipient, amount) in fees {
-            if self.db.is_cached(&recipient) {
-                self.db.credit(recipient, amount)?;
-                continue;
-            }
-            match self.pending.iter_mut().find(|(a, _)| *a == recipient) {
-                Some((_, total)) => match total.checked_add(amount) {
-                    Some(sum) => *total = sum,
-                    None => self.inexact = true,
-                },
-                None => self.pending.push((recipient, amount)),
-            }
-        }
-        Ok(())
-    }
-
-    /// Adds the fees kept aside for `address` before it is read.
-    fn settle(&mut self, address: Address) -> Result<(), DbError> {
-        if let Some(i) = self.pending.iter().position(|(a, _)| *a == address) {
-            let (_, total) = self.pending.swap_remove(i);
-            if !self.db.credit(address, total)? {
-                self.inexact = true;
-            }
-        }
-        Ok(())
-    }
-
-    /// The account at `address` as the chunk sees it now.
-    fn account(&mut self, address: Address) -> Result<Option<altius_state::Account>, DbError> {
-        self.settle(address)?;
-        self.db.account(address)
-    }
-
-    /// Whether the first chunk can be taken as it is (its fee sums fit).
-    fn holds_alone(&mut self) -> Result<bool, DbError> {
-        if self.inexact {
-            return Ok(false);
-        }
-        for (recipient, total) in &self.pending {
-            if !self.db.can_credit(*recipient, *total)? {
-                return Ok(false);
-            }
-        }
-        Ok(true)
-    }
-
-    /// Whether the chunk can be taken as it is after the chunks `before` it (every value it
-    /// read from the state before the run is the value they left, and its fee sums fit); if
-    /// so, the accounts it shares with them.
-    fn holds_after(&mut self, before: &mut ChunkedState<'_>) -> Result<Option<Shared>, DbError> {
-        if self.inexact {
-            return Ok(None);
-        }
-        let Some(shared) = before.check(&self.db.take_reads()) else {
-            return Ok(None);
-        };
-        for (recipient, total) in &self.pending {
-            if !before.can_credit(*recipient, *total)? {
-                return Ok(None);
-            }
-        }
-        Ok(Some(shared))
-    }
-
-    fn into_parts(self) -> (BlockDb<'a>, Vec<(Address, U256)>) {
-        (self.db, self.pending)
-    }
-}
-
-impl Database for ChunkDb<'_> {
-    type Error = DbError;
-
-    fn basic(&mut self, address: Address) -> Result<Option<AccountInfo>, DbError> {
-        if !self.pending.is_empty() {
-            self.settle(address)?;
-        }
-        self.db.basic(address)
-    }
-
-    fn code_by_hash(&mut self, code_hash: B256) -> Result<Bytecode, DbError> {
-        self.db.code_by_hash(code_hash)
-    }
-
-    fn storage(&mut self, address: Address, index: U256) -> Result<U256, DbError> {
-        if !self.pending.is_empty() {
-            self.settle(address)?;
-        }
-        self.db.storage(address, index)
-    }
-
-    fn block_hash(&mut self, number: u64) -> Result<B256, DbError> {
-        self.db.block_hash(number)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::test_utils::{block_env, eip1559};
     use crate::workload::Wallet;
-    use alloy_primitives::{Bytes, TxKind};
+    use alloy_primitives::{Address, Bytes, TxKind, U256};
 
     fn txs(gas: &[u64]) -> Vec<RecoveredTx> {
         let wallet = Wallet::new(1);
