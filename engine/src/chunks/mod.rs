@@ -125,6 +125,8 @@ impl ChunkRound<'_> {
             ..ExecutionStats::default()
         };
         let mut state = before.map(ChunkedState::new);
+        // Chunks taken, whose receipts are not recorded yet: (block position, outcomes).
+        let mut taken = Vec::new();
         let mut index = first;
         for mut chunk in chunks {
             let len = chunk.outcomes.len();
@@ -144,8 +146,12 @@ impl ChunkRound<'_> {
                 for (recipient, total) in pending {
                     after.credit(recipient, total)?;
                 }
-                record(run, index, chunk.outcomes)?;
+                taken.push((index, chunk.outcomes));
             } else {
+                // Receipts go in block order: those of the chunks before first.
+                for (first, outcomes) in taken.drain(..) {
+                    record(run, first, outcomes)?;
+                }
                 stats.aborts += 1;
                 stats.in_order_executions += len as u64;
                 let mut db = state
@@ -158,11 +164,18 @@ impl ChunkRound<'_> {
             }
             index += len;
         }
-        let changes = match state {
-            Some(state) => state.into_changes()?,
-            None => StateChanges::default(),
+        // The receipts are recorded while the changes are computed.
+        let record_taken = || {
+            taken
+                .into_iter()
+                .try_for_each(|(first, outcomes)| record(run, first, outcomes))
         };
-        Ok((changes, stats))
+        let (changes, recorded) = match state {
+            Some(state) => rayon::join(|| state.into_changes(), record_taken),
+            None => (Ok(StateChanges::default()), record_taken()),
+        };
+        recorded?;
+        Ok((changes?, stats))
     }
 
     /// Executes every chunk on its own thread (the first on this one).
