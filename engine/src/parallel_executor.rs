@@ -43,7 +43,7 @@ pub struct ParallelExecutor {
     block_hashes: Option<Arc<dyn BlockHashes>>,
     config: ExecutionConfig,
     probe_txs: usize,
-    /// What runs after the probe round; tests force each path.
+    /// What runs after the probe; tests force each path.
     after_probe: AfterProbe,
 }
 
@@ -96,15 +96,15 @@ impl ParallelExecutor {
         self
     }
 
-    /// Sets the size of the probe round (tests use small ones to exercise the switch).
+    /// Sets the size of the probe (tests use small ones to exercise the rounds after it).
     #[cfg(test)]
     pub(crate) fn with_probe_txs(mut self, txs: usize) -> Self {
         self.probe_txs = txs.max(2);
         self
     }
 
-    /// Runs the rest of every block in order after the probe round, whatever the conflicts
-    /// (tests of that path, which timing alone cannot force).
+    /// Runs the rest of every block in order after the probe, whatever its dependent
+    /// transactions.
     #[cfg(test)]
     pub(crate) fn with_rest_in_order(mut self) -> Self {
         self.after_probe = AfterProbe::InOrder;

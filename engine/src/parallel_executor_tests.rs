@@ -256,8 +256,8 @@ fn soak_random_conflicting_blocks() {
 }
 
 /// A dependent block (every transaction increments one counter) gives the sequential
-/// result, whether the rest of the block after the probe round runs in order (forced here,
-/// as conflicts depend on timing) or on Block-STM.
+/// result: the probe sees it and the rest runs in order; forced onto Block-STM or chunks
+/// after the probe, the result is the same.
 #[test]
 fn a_dependent_block_equals_sequential() {
     let block = workload::generate(Workload::Serial, 600).unwrap();
@@ -266,19 +266,18 @@ fn a_dependent_block_equals_sequential() {
         .execute_block(&block.state, env, block.txs.clone(), ExecutionMode::Build)
         .unwrap();
     let executor = ParallelExecutor::new(block.chain.clone(), 2);
-    let (got, _) = executor
+    let (got, stats) = executor
         .execute_with_stats(&block.state, env, block.txs.clone(), ExecutionMode::Build)
         .unwrap();
     assert_eq!(got, expected);
-    let (got, stats) = executor
-        .with_rest_in_order()
-        .execute_with_stats(&block.state, env, block.txs, ExecutionMode::Build)
-        .unwrap();
-    assert_eq!(got, expected);
-    assert!(
-        stats.in_order_executions >= 600 - PROBE_TXS as u64,
-        "{stats:?}"
-    );
+    assert_eq!(stats.in_order_executions, 600, "{stats:?}");
+    assert!(stats.dependent_txs >= PROBE_TXS as u64 - 1, "{stats:?}");
+    for forced in [executor.clone().with_block_stm(), executor.with_chunks()] {
+        let (got, _) = forced
+            .execute_with_stats(&block.state, env, block.txs.clone(), ExecutionMode::Build)
+            .unwrap();
+        assert_eq!(got, expected);
+    }
 }
 
 #[test]
