@@ -295,22 +295,35 @@ impl<'a> BlockDb<'a> {
         let mut accounts = Vec::with_capacity(self.accounts.len());
         let mut deployed = Vec::new();
         for (address, cached) in &self.accounts {
-            let Some(update) = cached.update() else {
-                continue;
-            };
-            if let Some(account) = update.account
-                && account.code_hash != KECCAK256_EMPTY
-                && cached.original.map(|a| a.code_hash) != Some(account.code_hash)
-            {
-                let bytes = code
-                    .get(&account.code_hash)
-                    .ok_or(DbError::MissingCode(account.code_hash))?;
-                deployed.push((account.code_hash, bytes.original_bytes()));
-            }
-            accounts.push((*address, update));
+            push_update(*address, cached, code, &mut accounts, &mut deployed)?;
         }
         Ok((accounts, deployed))
     }
+}
+
+/// Adds what the block did to `cached`, the account at `address`, to `accounts`, and the
+/// code it was given (looked up in `code`) to `deployed`.
+fn push_update(
+    address: Address,
+    cached: &CachedAccount,
+    code: &HashMap<B256, Bytecode>,
+    accounts: &mut Vec<(Address, AccountUpdate)>,
+    deployed: &mut Vec<(B256, Bytes)>,
+) -> Result<(), DbError> {
+    let Some(update) = cached.update() else {
+        return Ok(());
+    };
+    if let Some(account) = update.account
+        && account.code_hash != KECCAK256_EMPTY
+        && cached.original.map(|a| a.code_hash) != Some(account.code_hash)
+    {
+        let bytes = code
+            .get(&account.code_hash)
+            .ok_or(DbError::MissingCode(account.code_hash))?;
+        deployed.push((account.code_hash, bytes.original_bytes()));
+    }
+    accounts.push((address, update));
+    Ok(())
 }
 
 /// The cached account at `address` in `accounts`, read from `provider` (and logged in

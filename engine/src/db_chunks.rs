@@ -2,7 +2,7 @@
 //! values a chunk read from the state before it, their check against the chunks before it,
 //! fee credits, and the merge of a checked chunk into the chunks before it.
 
-use super::{BlockDb, CachedAccount, DbError, ProviderRead};
+use super::{BlockDb, CachedAccount, DbError, ProviderRead, push_update};
 use alloy_primitives::{
     Address, KECCAK256_EMPTY, U256,
     map::{Entry, HashMap},
@@ -58,22 +58,16 @@ impl BlockDb<'_> {
         Ok(balance.checked_add(amount).is_some())
     }
 
-    /// Whether this database still gives `read`, a value a later part of the block read
-    /// from the same provider; `None` when it holds nothing of the read's account.
-    fn gives(&self, read: &ProviderRead) -> Option<bool> {
+    /// Whether `cached`, an account this database holds, still gives `read` (of the same
+    /// account), a value a later part of the block read from the same provider.
+    fn gives(cached: &CachedAccount, read: &ProviderRead) -> bool {
         match read {
-            ProviderRead::Account(address, value) => self
-                .accounts
-                .get(address)
-                .map(|cached| cached.current == *value),
-            ProviderRead::Slot(address, slot, value) => {
-                let cached = self.accounts.get(address)?;
-                Some(match cached.storage.get(slot) {
-                    Some(known) => known.current == *value,
-                    // Storage wiped here reads zero; otherwise the provider answers.
-                    None => !cached.wiped || value.is_zero(),
-                })
-            }
+            ProviderRead::Account(_, value) => cached.current == *value,
+            ProviderRead::Slot(_, slot, value) => match cached.storage.get(slot) {
+                Some(known) => known.current == *value,
+                // Storage wiped here reads zero; otherwise the provider answers.
+                None => !cached.wiped || value.is_zero(),
+            },
         }
     }
 
@@ -142,10 +136,17 @@ impl<'a> ChunkedState<'a> {
         let mut shared = Vec::new();
         for read in reads {
             let (ProviderRead::Account(address, _) | ProviderRead::Slot(address, ..)) = read;
-            let Some(part) = self.holder(address) else {
+            // One lookup per part, latest first; no part holds most accounts of a chunk.
+            let held = self
+                .parts
+                .iter()
+                .enumerate()
+                .rev()
+                .find_map(|(index, part)| part.accounts.get(address).map(|c| (index, c)));
+            let Some((part, cached)) = held else {
                 continue;
             };
-            if !self.parts[part].gives(read)? {
+            if !BlockDb::gives(cached, read) {
                 return None;
             }
             if matches!(read, ProviderRead::Account(..)) {
@@ -198,14 +199,41 @@ impl<'a> ChunkedState<'a> {
                 code.entry(*hash).or_insert_with(|| bytes.clone());
             }
         }
-        let parts: Vec<_> = self
+        // Accounts with many slots (a token every chunk used) are left to tasks of their own,
+        // so that one part does not hold up the others.
+        let (mut tasks, big): (Vec<_>, Vec<_>) = self
             .parts
             .par_iter()
             .map(|part| {
-                let (accounts, deployed) = part.updates(&code)?;
-                Ok((by_first_byte(accounts), deployed))
+                let mut accounts = Vec::with_capacity(part.accounts.len());
+                let mut deployed = Vec::new();
+                let mut big = Vec::new();
+                for (address, cached) in &part.accounts {
+                    if cached.storage.len() > BIG_ACCOUNT_SLOTS {
+                        big.push((*address, cached));
+                    } else {
+                        push_update(*address, cached, &code, &mut accounts, &mut deployed)?;
+                    }
+                }
+                Ok(((accounts, deployed), big))
+            })
+            .collect::<Result<Vec<_>, DbError>>()?
+            .into_iter()
+            .unzip();
+        let big_updates: Vec<_> = big
+            .into_par_iter()
+            .flatten()
+            .map(|(address, cached)| {
+                let (mut accounts, mut deployed) = (Vec::new(), Vec::new());
+                push_update(address, cached, &code, &mut accounts, &mut deployed)?;
+                Ok((accounts, deployed))
             })
             .collect::<Result<_, DbError>>()?;
+        tasks.extend(big_updates);
+        let parts: Vec<_> = tasks
+            .into_par_iter()
+            .map(|(accounts, deployed)| (by_first_byte(accounts), deployed))
+            .collect();
         let mut buckets: Vec<Vec<_>> = (0..256).map(|_| Vec::new()).collect();
         let mut deployed = Vec::new();
         for (part_buckets, part_code) in parts {
@@ -228,6 +256,9 @@ impl<'a> ChunkedState<'a> {
         })
     }
 }
+
+/// Slots above which an account's changes are computed by a task of their own.
+const BIG_ACCOUNT_SLOTS: usize = 2048;
 
 /// `items` in 256 buckets by the first byte of their address, each in the order of `items`.
 fn by_first_byte<T>(items: Vec<(Address, T)>) -> Vec<Vec<(Address, T)>> {
