@@ -102,7 +102,8 @@ struct Chunk<'a> {
 
 impl ChunkRound<'_> {
     /// Executes the first `count` of `txs` (the block's transactions from `first`, whose gas
-    /// limits all fit in the gas left), taken out, into `run`; returns the run's state changes over the state before it.
+    /// limits all fit in the gas left), taken out, into `run`; returns the run's state
+    /// changes over the state before it.
     ///
     /// `before`: the state the probe left over the same state, which the chunks are then
     /// checked against too.
@@ -124,53 +125,31 @@ impl ChunkRound<'_> {
             executions: count as u64,
             ..ExecutionStats::default()
         };
-        let mut state = before.map(ChunkedState::new);
-        // Chunks taken, whose receipts are not recorded yet: (block position, outcomes).
-        let mut taken = Vec::new();
+        let mut after = After {
+            state: before.map(ChunkedState::new),
+            taken: Vec::new(),
+        };
         let mut index = first;
-        for mut chunk in chunks {
+        for chunk in chunks {
             let len = chunk.outcomes.len();
-            let shared = match state.as_mut() {
-                None => chunk.db.holds_alone()?.then(Vec::new),
-                Some(before) => chunk.db.holds_after(before)?,
-            };
-            if let Some(shared) = shared {
-                let (db, pending) = chunk.db.into_parts();
-                let after = match state.as_mut() {
-                    None => state.insert(ChunkedState::new(db)),
-                    Some(before) => {
-                        before.add(db, shared);
-                        before
-                    }
-                };
-                for (recipient, total) in pending {
-                    after.credit(recipient, total)?;
-                }
-                taken.push((index, chunk.outcomes));
-            } else {
-                // Receipts go in block order: those of the chunks before first.
-                for (first, outcomes) in taken.drain(..) {
-                    record(run, first, outcomes)?;
-                }
+            if let Some((before, outcomes)) = after.take(chunk, index, run)? {
                 stats.aborts += 1;
                 stats.in_order_executions += len as u64;
-                let mut db = state
-                    .take()
-                    .and_then(ChunkedState::into_one)
-                    .unwrap_or_else(|| BlockDb::new(self.state, self.hashes));
-                let txs = chunk.outcomes.into_iter().map(Outcome::into_tx);
+                let mut db = before.unwrap_or_else(|| BlockDb::new(self.state, self.hashes));
+                let txs = outcomes.into_iter().map(Outcome::into_tx);
                 self.in_order(run, &envs, &mut db, index, txs)?;
-                state = Some(ChunkedState::new(db));
+                after.state = Some(ChunkedState::new(db));
             }
             index += len;
         }
         // The receipts are recorded while the changes are computed.
+        let taken = after.taken;
         let record_taken = || {
             taken
                 .into_iter()
                 .try_for_each(|(first, outcomes)| record(run, first, outcomes))
         };
-        let (changes, recorded) = match state {
+        let (changes, recorded) = match after.state {
             Some(state) => rayon::join(|| state.into_changes(), record_taken),
             None => (Ok(StateChanges::default()), record_taken()),
         };
@@ -349,6 +328,53 @@ impl ChunkRound<'_> {
             run.execute(&mut evm, first + offset, tx)?;
         }
         Ok(())
+    }
+}
+
+/// The state after the chunks checked so far, and the chunks taken whose receipts are not
+/// recorded yet: (block position, outcomes).
+struct After<'s> {
+    state: Option<ChunkedState<'s>>,
+    taken: Vec<(usize, Vec<Outcome>)>,
+}
+
+impl<'s> After<'s> {
+    /// Checks `chunk` (from block position `index`) against the state so far and takes it;
+    /// when it does not hold, records the receipts taken so far and returns the state so
+    /// far as one database (`None`: the chunk is the first) and the chunk's outcomes, whose
+    /// transactions must run again on it.
+    #[allow(clippy::type_complexity)]
+    fn take(
+        &mut self,
+        mut chunk: Chunk<'s>,
+        index: usize,
+        run: &mut BlockRun<'_>,
+    ) -> EngineResult<Option<(Option<BlockDb<'s>>, Vec<Outcome>)>> {
+        let shared = match self.state.as_mut() {
+            None => chunk.db.holds_alone()?.then(Vec::new),
+            Some(before) => chunk.db.holds_after(before)?,
+        };
+        let Some(shared) = shared else {
+            // Receipts go in block order: those of the chunks before first.
+            for (first, outcomes) in self.taken.drain(..) {
+                record(run, first, outcomes)?;
+            }
+            let before = self.state.take().and_then(ChunkedState::into_one);
+            return Ok(Some((before, chunk.outcomes)));
+        };
+        let (db, pending) = chunk.db.into_parts();
+        let state = match self.state.as_mut() {
+            None => self.state.insert(ChunkedState::new(db)),
+            Some(before) => {
+                before.add(db, shared);
+                before
+            }
+        };
+        for (recipient, total) in pending {
+            state.credit(recipient, total)?;
+        }
+        self.taken.push((index, chunk.outcomes));
+        Ok(None)
     }
 }
 

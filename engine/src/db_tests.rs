@@ -1,0 +1,225 @@
+//! Unit tests of [`BlockDb`](super::BlockDb).
+
+use super::*;
+use crate::test_utils::MemState;
+use revm::state::EvmStorageSlot;
+
+const A: Address = Address::repeat_byte(0xa);
+
+fn state() -> MemState {
+    let mut state = MemState::default();
+    let account = Account {
+        nonce: 1,
+        balance: U256::from(10),
+        code_hash: KECCAK256_EMPTY,
+    };
+    state.accounts.insert(A, account);
+    state.storage.insert((A, U256::from(1)), U256::from(100));
+    state
+}
+
+/// A touched journal account for `info` with `slots` changed as `(slot, from, to)`.
+fn touched(info: AccountInfo, slots: &[(u64, u64, u64)]) -> EvmAccount {
+    let mut account = EvmAccount::from(info);
+    account.mark_touch();
+    for (slot, from, to) in slots {
+        let mut value = EvmStorageSlot::new(U256::from(*from), 0);
+        value.present_value = U256::from(*to);
+        account.storage.insert(U256::from(*slot), value);
+    }
+    account
+}
+
+#[test]
+fn reads_through_and_reports_only_real_changes() {
+    let state = state();
+    let mut db = BlockDb::new(&state, None);
+    let info = db.basic(A).unwrap().unwrap();
+    assert_eq!(info.balance, U256::from(10));
+    assert_eq!(db.storage(A, U256::from(1)).unwrap(), U256::from(100));
+    assert_eq!(db.storage(A, U256::from(2)).unwrap(), U256::ZERO);
+    let changed = touched(info, &[(1, 100, 7), (2, 0, 0)]);
+    db.apply(EvmState::from_iter([(A, changed)])).unwrap();
+    assert_eq!(db.storage(A, U256::from(1)).unwrap(), U256::from(7));
+    let changes = db.into_changes().unwrap();
+    let update = &changes.accounts[&A];
+    assert_eq!(update.storage.len(), 1);
+    assert_eq!(update.storage[&U256::from(1)], U256::from(7));
+    assert_eq!(update.account.unwrap().nonce, 1);
+    assert!(!update.wipe_storage);
+}
+
+#[test]
+fn destroyed_account_is_deleted_with_its_storage() {
+    let state = state();
+    let mut db = BlockDb::new(&state, None);
+    let info = db.basic(A).unwrap().unwrap();
+    let mut gone = touched(info, &[]);
+    gone.mark_selfdestruct();
+    db.apply(EvmState::from_iter([(A, gone)])).unwrap();
+    assert_eq!(db.basic(A).unwrap(), None);
+    assert_eq!(db.storage(A, U256::from(1)).unwrap(), U256::ZERO);
+    let update = &db.into_changes().unwrap().accounts[&A];
+    assert_eq!((update.account, update.wipe_storage), (None, true));
+}
+
+#[test]
+fn touched_empty_new_account_leaves_no_trace() {
+    let state = state();
+    let mut db = BlockDb::new(&state, None);
+    let b = Address::repeat_byte(0xb);
+    assert_eq!(db.basic(b).unwrap(), None);
+    db.apply(EvmState::from_iter([(
+        b,
+        touched(AccountInfo::default(), &[]),
+    )]))
+    .unwrap();
+    assert!(db.into_changes().unwrap().is_empty());
+}
+
+#[test]
+fn overrides_replace_or_patch_storage_and_code() {
+    let state = state();
+    let mut db = BlockDb::new(&state, None);
+    db.set_storage(A, U256::from(3), U256::from(3)).unwrap();
+    assert_eq!(db.storage(A, U256::from(1)).unwrap(), U256::from(100));
+    db.clear_storage(A).unwrap();
+    db.set_storage(A, U256::from(3), U256::from(4)).unwrap();
+    assert_eq!(db.storage(A, U256::from(1)).unwrap(), U256::ZERO);
+    assert_eq!(db.storage(A, U256::from(3)).unwrap(), U256::from(4));
+    db.set_code(A, Bytes::from_static(&[0x00])).unwrap();
+    let hash = db.basic(A).unwrap().unwrap().code_hash;
+    assert_eq!(
+        db.code_by_hash(hash).unwrap().original_bytes().as_ref(),
+        &[0x00]
+    );
+}
+
+#[test]
+fn unknown_code_is_an_error() {
+    let state = state();
+    let mut db = BlockDb::new(&state, None);
+    assert!(matches!(
+        db.code_by_hash(B256::repeat_byte(1)),
+        Err(DbError::MissingCode(_))
+    ));
+    assert_eq!(db.block_hash(5).unwrap(), B256::ZERO);
+    let bad_delegation = Bytes::from_static(&[0xef, 0x01, 0x00, 0x01]);
+    assert_eq!(
+        bytecode_from_raw(bad_delegation.clone()).original_bytes(),
+        bad_delegation
+    );
+}
+
+/// Two parts of a block over `state`: the first writes slot 1 of `A` and destroys `B`'s
+/// storage-bearing account; the second read what it read before them.
+mod chunked {
+    use super::*;
+    use crate::db::ChunkedState;
+
+    const B: Address = Address::repeat_byte(0xb);
+
+    fn two_accounts() -> MemState {
+        let mut state = state();
+        let account = Account {
+            nonce: 1,
+            balance: U256::from(5),
+            code_hash: KECCAK256_EMPTY,
+        };
+        state.accounts.insert(B, account);
+        state.storage.insert((B, U256::from(7)), U256::from(70));
+        state
+    }
+
+    /// The first part: slot 1 of `A` from 100 to 101, `B` destroyed.
+    fn first_part(state: &MemState) -> BlockDb<'_> {
+        let mut db = BlockDb::new(state, None);
+        let a = db.basic(A).unwrap().unwrap();
+        db.storage(A, U256::from(1)).unwrap();
+        let b = db.basic(B).unwrap().unwrap();
+        let mut gone = touched(b, &[]);
+        gone.mark_selfdestruct();
+        let written = touched(a, &[(1, 100, 101)]);
+        db.apply(EvmState::from_iter([(A, written), (B, gone)]))
+            .unwrap();
+        db
+    }
+
+    #[test]
+    fn a_later_part_holds_only_if_it_read_what_the_earlier_left() {
+        let state = two_accounts();
+        let before = ChunkedState::new(first_part(&state));
+        // Reads of untouched values and of `A` itself (unchanged account fields) hold.
+        let mut later = BlockDb::new(&state, None).recording_reads();
+        later.basic(A).unwrap();
+        later.storage(A, U256::from(2)).unwrap();
+        let shared = before.check(&later.take_reads()).expect("holds");
+        assert_eq!(shared, [(A, 0)]);
+        // Slot 1 of `A` changed; `B` is gone, so its slot 7 reads zero now.
+        for (address, slot) in [(A, 1u64), (B, 7)] {
+            let mut later = BlockDb::new(&state, None).recording_reads();
+            later.storage(address, U256::from(slot)).unwrap();
+            assert!(
+                before.check(&later.take_reads()).is_none(),
+                "{address} slot {slot}"
+            );
+        }
+        let mut later = BlockDb::new(&state, None).recording_reads();
+        later.basic(B).unwrap();
+        assert!(before.check(&later.take_reads()).is_none(), "B's account");
+    }
+
+    #[test]
+    fn parts_merge_into_the_changes_of_one_run() {
+        let state = two_accounts();
+        let mut before = ChunkedState::new(first_part(&state));
+        let mut later = BlockDb::new(&state, None).recording_reads();
+        let a = later.basic(A).unwrap().unwrap();
+        later.storage(A, U256::from(2)).unwrap();
+        let written = touched(a, &[(2, 0, 2)]);
+        later.apply(EvmState::from_iter([(A, written)])).unwrap();
+        let shared = before.check(&later.take_reads()).unwrap();
+        before.add(later, shared);
+        assert!(
+            before
+                .credit(Address::repeat_byte(0xc), U256::from(3))
+                .unwrap()
+        );
+        let changes = before.into_changes().unwrap();
+        let a = &changes.accounts[&A];
+        let slots: Vec<_> = a
+            .storage
+            .iter()
+            .map(|(k, v)| (k.to::<u64>(), v.to::<u64>()))
+            .collect();
+        assert_eq!(slots, [(1, 101), (2, 2)]);
+        assert_eq!(changes.accounts[&B].account, None);
+        assert_eq!(
+            changes.accounts[&Address::repeat_byte(0xc)]
+                .account
+                .unwrap()
+                .balance,
+            U256::from(3)
+        );
+    }
+
+    #[test]
+    fn a_credit_touches_like_a_fee_payment() {
+        let mut state = state();
+        let empty = Account {
+            nonce: 0,
+            balance: U256::ZERO,
+            code_hash: KECCAK256_EMPTY,
+        };
+        state.accounts.insert(B, empty);
+        let mut db = BlockDb::new(&state, None);
+        // A zero payment to an existing empty account deletes it (EIP-161).
+        assert!(db.credit(B, U256::ZERO).unwrap());
+        assert_eq!(db.account(B).unwrap(), None);
+        // A payment that would overflow is dropped; the account stays as it was.
+        assert!(!db.credit(A, U256::MAX).unwrap());
+        assert_eq!(db.account(A).unwrap().unwrap().balance, U256::from(10));
+        assert!(!db.can_credit(A, U256::MAX).unwrap());
+        assert!(db.can_credit(A, U256::from(1)).unwrap());
+    }
+}
