@@ -212,15 +212,8 @@ impl ParallelExecutor {
             let (round_changes, round_stats) = {
                 let overlay = Overlay::new(state, &changes);
                 if kind == RoundKind::Chunks {
-                    let chunks = ChunkRound {
-                        chain: &self.chain,
-                        state: &overlay,
-                        hashes: self.block_hashes.as_deref(),
-                        env,
-                        l1_info: &l1_info,
-                        threads: self.config.threads,
-                    };
-                    chunks.execute(&mut run, &mut txs, round, next, None)?
+                    self.chunk_round(&overlay, env, &l1_info)
+                        .execute(&mut run, &mut txs, round, next, None)?
                 } else {
                     let round_txs: Vec<RecoveredTx> = txs.drain(..round).collect();
                     self.parallel_round(&mut run, &overlay, round_txs, next, &l1_info)?
@@ -327,14 +320,7 @@ impl ParallelExecutor {
         stats: &mut ExecutionStats,
     ) -> EngineResult<(StateChanges, RoundKind)> {
         let env = run.env;
-        let chunks = ChunkRound {
-            chain: &self.chain,
-            state,
-            hashes: self.block_hashes.as_deref(),
-            env,
-            l1_info,
-            threads: self.config.threads,
-        };
+        let chunks = self.chunk_round(state, env, l1_info);
         let count = fitting_run(txs.iter(), env.gas_limit).min(self.probe_txs);
         if count < 2 {
             return Ok((StateChanges::default(), RoundKind::BlockStm));
@@ -361,6 +347,23 @@ impl ParallelExecutor {
                 Ok((changes, next.unwrap_or(RoundKind::BlockStm)))
             }
             Some(kind) => Ok((db.into_changes()?, kind)),
+        }
+    }
+
+    /// Optimistic chunks over `state` on this executor's threads.
+    fn chunk_round<'a>(
+        &'a self,
+        state: &'a dyn StateProvider,
+        env: &'a BlockEnv,
+        l1_info: &'a L1BlockInfo,
+    ) -> ChunkRound<'a> {
+        ChunkRound {
+            chain: &self.chain,
+            state,
+            hashes: self.block_hashes.as_deref(),
+            env,
+            l1_info,
+            threads: self.config.threads,
         }
     }
 
