@@ -6,14 +6,18 @@ use revm::state::EvmStorageSlot;
 
 const A: Address = Address::repeat_byte(0xa);
 
+/// An account without code.
+fn plain(nonce: u64, balance: u64) -> Account {
+    Account {
+        nonce,
+        balance: U256::from(balance),
+        code_hash: KECCAK256_EMPTY,
+    }
+}
+
 fn state() -> MemState {
     let mut state = MemState::default();
-    let account = Account {
-        nonce: 1,
-        balance: U256::from(10),
-        code_hash: KECCAK256_EMPTY,
-    };
-    state.accounts.insert(A, account);
+    state.accounts.insert(A, plain(1, 10));
     state.storage.insert((A, U256::from(1)), U256::from(100));
     state
 }
@@ -121,12 +125,7 @@ mod chunked {
 
     fn two_accounts() -> MemState {
         let mut state = state();
-        let account = Account {
-            nonce: 1,
-            balance: U256::from(5),
-            code_hash: KECCAK256_EMPTY,
-        };
-        state.accounts.insert(B, account);
+        state.accounts.insert(B, plain(1, 5));
         state.storage.insert((B, U256::from(7)), U256::from(70));
         state
     }
@@ -206,12 +205,7 @@ mod chunked {
     #[test]
     fn a_credit_touches_like_a_fee_payment() {
         let mut state = state();
-        let empty = Account {
-            nonce: 0,
-            balance: U256::ZERO,
-            code_hash: KECCAK256_EMPTY,
-        };
-        state.accounts.insert(B, empty);
+        state.accounts.insert(B, plain(0, 0));
         let mut db = BlockDb::new(&state, None);
         // A zero payment to an existing empty account deletes it (EIP-161).
         assert!(db.credit(B, U256::ZERO).unwrap());

@@ -6,8 +6,7 @@ use crate::{
     Executor, RecoveredTx,
     chunks::{ChunkRound, Probe},
     db::BlockDb,
-    evm::{build_evm, revm_block, revm_cfg},
-    messages,
+    evm::{revm_block, revm_cfg},
     overlay::{Overlay, merge_changes},
     parallel::{self, CachedStorage, ExecutionConfig, ExecutionStats, ParallelError, Strategy},
     parallel_evm::{EvmKey, OpTxFailure, OpVm, ProviderStorage, final_changes},
@@ -232,7 +231,7 @@ impl ParallelExecutor {
             let first = total - txs.len();
             let rest = {
                 let overlay = Overlay::new(state, &changes);
-                self.in_order(&mut run, &overlay, txs, first, &l1_info)?
+                self.in_order(&mut run, &overlay, txs.into_iter(), first, &l1_info)?
             };
             merge_changes(state, &mut changes, rest)?;
         }
@@ -272,13 +271,8 @@ impl ParallelExecutor {
             let index = first + offset;
             match result.result {
                 Ok(out) => executed.push((tx, out.result, out.nonce_before, out.bloom)),
-                Err(OpTxFailure::Invalid(err)) => {
-                    let reason = messages::invalid_tx_message(&err, &run.facts(&tx));
-                    run.reject(index, &tx, reason)?;
-                }
-                Err(OpTxFailure::Unsupported) => {
-                    run.reject(index, &tx, messages::TX_TYPE_NOT_SUPPORTED.to_string())?;
-                }
+                Err(OpTxFailure::Invalid(err)) => run.reject_failed(index, &tx, Some(&err))?,
+                Err(OpTxFailure::Unsupported) => run.reject_failed(index, &tx, None)?,
                 Err(OpTxFailure::Fatal(reason)) => return Err(EngineError::Evm(reason)),
             }
         }
@@ -293,19 +287,14 @@ impl ParallelExecutor {
         &self,
         run: &mut BlockRun<'_>,
         state: &dyn StateProvider,
-        txs: impl IntoIterator<Item = RecoveredTx>,
+        txs: impl Iterator<Item = RecoveredTx>,
         first: usize,
         l1_info: &L1BlockInfo,
     ) -> EngineResult<StateChanges> {
         let mut db = BlockDb::new(state, self.block_hashes.as_deref());
-        {
-            let cfg = revm_cfg(&self.chain);
-            let mut evm = build_evm(cfg, revm_block(&self.chain, run.env), &mut db);
-            evm.0.ctx.chain = l1_info.clone();
-            for (offset, tx) in txs.into_iter().enumerate() {
-                run.execute(&mut evm, first + offset, tx)?;
-            }
-        }
+        let env = run.env;
+        self.chunk_round(state, env, l1_info)
+            .in_order_on(run, &mut db, first, txs)?;
         Ok(db.into_changes()?)
     }
 

@@ -14,7 +14,7 @@ use crate::{
 use alloy_consensus::Transaction as _;
 use alloy_primitives::Bloom;
 use altius_state::StateProvider;
-use op_revm::OpHaltReason;
+use op_revm::{OpHaltReason, OpTransactionError};
 use revm::context_interface::{ContextTr, result::ExecutionResult};
 use std::sync::Arc;
 
@@ -211,6 +211,21 @@ impl BlockRun<'_> {
                 reason,
             }),
         }
+    }
+
+    /// Leaves out (or fails the block for) `tx`, invalid on the state it ran on (`err`), or
+    /// of a type no block can hold (`None`).
+    pub(crate) fn reject_failed(
+        &mut self,
+        index: usize,
+        tx: &RecoveredTx,
+        err: Option<&OpTransactionError>,
+    ) -> EngineResult<()> {
+        let reason = match err {
+            Some(err) => messages::invalid_tx_message(err, &self.facts(tx)),
+            None => messages::TX_TYPE_NOT_SUPPORTED.to_string(),
+        };
+        self.reject(index, tx, reason)
     }
 
     /// The numbers of `tx` that geth's messages quote.

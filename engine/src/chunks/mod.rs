@@ -17,7 +17,6 @@ use crate::{
     BlockEnv, BlockHashes, ChainSpec, EngineError, EngineResult, ExecutedTx, RecoveredTx,
     db::{BlockDb, ChunkedState, Shared},
     evm::{build_evm, revm_block, revm_cfg},
-    messages,
     parallel::{ExecutionStats, Strategy},
     parallel_evm::OpDeferredFees,
     sequential::{BlockRun, executed_tx},
@@ -384,17 +383,8 @@ fn record(run: &mut BlockRun<'_>, first: usize, outcomes: Vec<Outcome>) -> Engin
     for (offset, outcome) in outcomes.into_iter().enumerate() {
         match outcome {
             Outcome::Executed(tx) => executed.push(tx),
-            Outcome::Invalid(tx, err) => {
-                let reason = messages::invalid_tx_message(&err, &run.facts(&tx));
-                run.reject(first + offset, &tx, reason)?;
-            }
-            Outcome::Unsupported(tx) => {
-                run.reject(
-                    first + offset,
-                    &tx,
-                    messages::TX_TYPE_NOT_SUPPORTED.to_string(),
-                )?;
-            }
+            Outcome::Invalid(tx, err) => run.reject_failed(first + offset, &tx, Some(&err))?,
+            Outcome::Unsupported(tx) => run.reject_failed(first + offset, &tx, None)?,
         }
     }
     run.append_executed(executed);

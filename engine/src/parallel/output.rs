@@ -68,9 +68,9 @@ pub struct ExecutionStats {
     /// Executions in block order: after the parallel phase (fallback), of a probe, of a
     /// chunk run again.
     pub in_order_executions: u64,
-    /// Transactions whose recorded execution read a value an earlier transaction of the
-    /// block wrote or added to: the block's dependencies, which unlike aborts and waits do
-    /// not depend on timing. Counted by Block-STM when it runs to the end.
+    /// Transactions that read a value an earlier transaction of the block changed: the
+    /// block's dependencies, which unlike aborts and waits do not depend on timing. Counted
+    /// by the EVM executor's in-order probe; Block-STM leaves it at zero.
     pub dependent_txs: u64,
 }
 

@@ -25,8 +25,7 @@ where
         threads: usize,
         tx_writes: bool,
     ) -> Option<Result<VmBlockOutput<M>, ParallelError>> {
-        let mut stats = self.stats(strategy, threads);
-        stats.dependent_txs = self.dependent_txs();
+        let stats = self.stats(strategy, threads);
         let final_state = match self.final_state(threads)? {
             Ok(state) => state,
             Err(error) => return Some(Err(error)),
@@ -55,26 +54,6 @@ where
             final_state,
             stats,
         }))
-    }
-
-    /// Transactions whose recorded execution read what an earlier one wrote or added.
-    fn dependent_txs(&self) -> u64 {
-        let dependent = |slot: &Option<super::Slot<M>>| {
-            slot.as_ref().is_some_and(|slot| {
-                slot.reads.iter().any(|(_, origin)| {
-                    origin.source.is_some()
-                        || !origin.deltas.is_empty()
-                        || origin
-                            .accumulated
-                            .as_ref()
-                            .is_some_and(|a| a.value != a.below)
-                })
-            })
-        };
-        self.slots
-            .iter()
-            .filter(|slot| dependent(&slot.lock()))
-            .count() as u64
     }
 
     /// The final value of every key written, read from the memory by `threads` threads (each
