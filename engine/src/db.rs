@@ -430,7 +430,7 @@ impl Database for BlockDb<'_> {
 #[path = "db_chunks.rs"]
 mod chunks;
 
-pub(crate) use chunks::{ChunkedState, Shared};
+pub(crate) use chunks::{ChunkedState, Shared, Updates};
 
 #[cfg(test)]
 #[path = "db_tests.rs"]

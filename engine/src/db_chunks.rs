@@ -4,11 +4,12 @@
 
 use super::{BlockDb, CachedAccount, DbError, ProviderRead, push_update};
 use alloy_primitives::{
-    Address, KECCAK256_EMPTY, U256,
+    Address, B256, Bytes, KECCAK256_EMPTY, U256,
     map::{Entry, HashMap},
 };
-use altius_state::{Account, StateChanges};
+use altius_state::{Account, AccountUpdate, StateChanges};
 use rayon::prelude::*;
+use revm::bytecode::Bytecode;
 
 impl BlockDb<'_> {
     /// Logs every value read from the provider from now on.
@@ -110,8 +111,15 @@ impl BlockDb<'_> {
 /// The state after the chunks of a run taken so far, kept as the chunks' databases over the
 /// state before the run: each account is in one of them, so that a chunk that shares no
 /// account with the ones before it is taken without copying anything.
+#[derive(Default)]
 pub(crate) struct ChunkedState<'a> {
     parts: Vec<BlockDb<'a>>,
+    /// Per part, the updates of its accounts computed when it was added (on the thread that
+    /// executed it), if any.
+    updates: Vec<Option<Updates>>,
+    /// Accounts changed since their part's updates were computed (taken from a later part,
+    /// paid fees); their updates are computed again at the end.
+    dirty: Vec<Address>,
 }
 
 /// The accounts a chunk shares with the chunks before it, and the part holding each.
@@ -120,7 +128,19 @@ pub(crate) type Shared = Vec<(Address, usize)>;
 impl<'a> ChunkedState<'a> {
     /// The state after the first chunk.
     pub(crate) fn new(first: BlockDb<'a>) -> Self {
-        Self { parts: vec![first] }
+        Self {
+            parts: vec![first],
+            updates: vec![None],
+            dirty: Vec::new(),
+        }
+    }
+
+    /// The state after the first chunk, whose updates are computed already.
+    pub(crate) fn with_updates(first: BlockDb<'a>, updates: Updates) -> Self {
+        Self {
+            updates: vec![Some(updates)],
+            ..Self::new(first)
+        }
     }
 
     /// The part holding `address`, if any.
@@ -156,14 +176,17 @@ impl<'a> ChunkedState<'a> {
         Some(shared)
     }
 
-    /// Adds the next chunk, checked: its `shared` accounts go to the parts holding them.
-    pub(crate) fn add(&mut self, mut next: BlockDb<'a>, shared: Shared) {
+    /// Adds the next chunk, checked, and its `updates`: its `shared` accounts go to the
+    /// parts holding them.
+    pub(crate) fn add(&mut self, mut next: BlockDb<'a>, shared: Shared, updates: Updates) {
         for (address, part) in shared {
             if let Some(account) = next.accounts.remove(&address) {
                 self.parts[part].absorb_account(address, account);
+                self.dirty.push(address);
             }
         }
         self.parts.push(next);
+        self.updates.push(Some(updates));
     }
 
     /// The part that holds `address`, or the last one, which then reads it.
@@ -175,6 +198,7 @@ impl<'a> ChunkedState<'a> {
 
     /// Pays `amount` to `address` ([`BlockDb::credit`]).
     pub(crate) fn credit(&mut self, address: Address, amount: U256) -> Result<bool, DbError> {
+        self.dirty.push(address);
         self.part_for(&address).credit(address, amount)
     }
 
@@ -183,94 +207,180 @@ impl<'a> ChunkedState<'a> {
         self.part_for(&address).can_credit(address, amount)
     }
 
-    /// The whole state as one database (`None` for no part, which [`Self::new`] rules out).
-    pub(crate) fn into_one(self) -> Option<BlockDb<'a>> {
-        self.parts.into_iter().reduce(|mut one, part| {
+    /// The whole state as one database.
+    ///
+    /// # Panics
+    ///
+    /// On an empty state (taken by [`std::mem::take`]), which holds no database.
+    pub(crate) fn into_one(self) -> BlockDb<'a> {
+        let mut parts = self.parts.into_iter();
+        let mut one = parts.next().expect("a chunked state holds a part");
+        for part in parts {
             one.absorb(part);
-            one
-        })
+        }
+        one
     }
 
-    /// Everything the run changed, computed on all cores.
-    pub(crate) fn into_changes(self) -> Result<StateChanges, DbError> {
+    /// Everything the run changed, computed on all cores: the updates computed when the
+    /// parts were added, and those of the other accounts.
+    pub(crate) fn into_changes(mut self) -> Result<StateChanges, DbError> {
+        let mut dirty = std::mem::take(&mut self.dirty);
+        dirty.sort_unstable();
+        dirty.dedup();
         let mut code = HashMap::default();
         for part in &self.parts {
             for (hash, bytes) in &part.code {
                 code.entry(*hash).or_insert_with(|| bytes.clone());
             }
         }
-        // Accounts with many slots (a token every chunk used) are left to tasks of their own,
-        // so that one part does not hold up the others.
-        let (mut tasks, big): (Vec<_>, Vec<_>) = self
-            .parts
-            .par_iter()
-            .map(|part| {
-                let mut accounts = Vec::with_capacity(part.accounts.len());
-                let mut deployed = Vec::new();
-                let mut big = Vec::new();
-                for (address, cached) in &part.accounts {
-                    if cached.storage.len() > BIG_ACCOUNT_SLOTS {
-                        big.push((*address, cached));
-                    } else {
-                        push_update(*address, cached, &code, &mut accounts, &mut deployed)?;
-                    }
-                }
-                Ok(((accounts, deployed), big))
-            })
-            .collect::<Result<Vec<_>, DbError>>()?
-            .into_iter()
-            .unzip();
-        let big_updates: Vec<_> = big
+        let code = &code;
+        // Still to compute: the parts without updates (their accounts with few slots), and
+        // each account with many slots (a token every chunk used) on its own, so that one
+        // part does not hold up the others. The dirty accounts come after.
+        let mut big = Vec::new();
+        for part in &self.parts {
+            big.extend(part.accounts.iter().filter(|(address, cached)| {
+                cached.storage.len() > BIG_ACCOUNT_SLOTS && dirty.binary_search(address).is_err()
+            }));
+        }
+        let bare: Vec<&BlockDb<'_>> = (self.parts.iter().zip(&self.updates))
+            .filter_map(|(part, updates)| updates.is_none().then_some(part))
+            .collect();
+        let tasks = bare.len() + big.len();
+        let computed: Vec<Updates> = (0..tasks)
             .into_par_iter()
-            .flatten()
-            .map(|(address, cached)| {
-                let (mut accounts, mut deployed) = (Vec::new(), Vec::new());
-                push_update(address, cached, &code, &mut accounts, &mut deployed)?;
-                Ok((accounts, deployed))
+            .map(|task| match bare.get(task) {
+                Some(part) => Updates::sorted(part.small_accounts(), part.accounts.len(), code),
+                None => Updates::sorted([big[task - bare.len()]], 1, code),
             })
             .collect::<Result<_, DbError>>()?;
-        tasks.extend(big_updates);
-        let parts: Vec<_> = tasks
-            .into_par_iter()
-            .map(|(accounts, deployed)| (by_first_byte(accounts), deployed))
-            .collect();
-        let mut buckets: Vec<Vec<_>> = (0..256).map(|_| Vec::new()).collect();
-        let mut deployed = Vec::new();
-        for (part_buckets, part_code) in parts {
-            for (bucket, part_bucket) in buckets.iter_mut().zip(part_buckets) {
-                if bucket.is_empty() {
-                    *bucket = part_bucket;
-                } else {
-                    bucket.extend(part_bucket);
-                }
-            }
-            deployed.extend(part_code);
+        let (mut lists, mut deployed) = (Vec::new(), Vec::new());
+        for updates in self.updates.drain(..).flatten().chain(computed) {
+            lists.push(updates.accounts);
+            deployed.extend(updates.deployed);
         }
-        // Small buckets sort in cache, on all cores; the map is then bulk-built in order.
-        buckets
-            .par_iter_mut()
-            .for_each(|bucket| bucket.sort_unstable_by_key(|a| a.0));
+        // Every account is in one part: the lists merge into one in order (without the
+        // dirty accounts), and the map is bulk-built from it while those are computed.
+        let this = &self;
+        let (accounts, dirty_updates) = rayon::join(
+            || merge_sorted(lists, &dirty).into_iter().collect(),
+            || this.updates_of(&dirty, code),
+        );
+        let mut accounts: std::collections::BTreeMap<_, _> = accounts;
+        let dirty_updates = dirty_updates?;
+        deployed.extend(dirty_updates.deployed);
+        accounts.extend(dirty_updates.accounts);
+        self.parts.into_par_iter().for_each(drop);
         Ok(StateChanges {
-            accounts: buckets.into_iter().flatten().collect(),
+            accounts,
             code: deployed.into_iter().collect(),
         })
+    }
+
+    /// The updates of `addresses`, each from the part holding it, on all cores.
+    fn updates_of(
+        &self,
+        addresses: &[Address],
+        code: &HashMap<B256, Bytecode>,
+    ) -> Result<Updates, DbError> {
+        let found: Vec<_> = addresses
+            .iter()
+            .filter_map(|address| {
+                let part = self.holder(address)?;
+                self.parts[part].accounts.get_key_value(address)
+            })
+            .collect();
+        let each: Vec<Updates> = found
+            .into_par_iter()
+            .map(|account| Updates::sorted([account], 1, code))
+            .collect::<Result<_, DbError>>()?;
+        let mut all = Updates::default();
+        for updates in each {
+            all.accounts.extend(updates.accounts);
+            all.deployed.extend(updates.deployed);
+        }
+        Ok(all)
+    }
+}
+
+impl BlockDb<'_> {
+    /// Its accounts with few slots (see [`BIG_ACCOUNT_SLOTS`]).
+    fn small_accounts(&self) -> impl Iterator<Item = (&Address, &CachedAccount)> {
+        self.accounts
+            .iter()
+            .filter(|(_, cached)| cached.storage.len() <= BIG_ACCOUNT_SLOTS)
+    }
+
+    /// The updates of its accounts with few slots, sorted by address (a chunk's, computed
+    /// on its thread; accounts with many slots are computed when the chunks are merged).
+    pub(crate) fn small_updates(&self) -> Result<Updates, DbError> {
+        Updates::sorted(self.small_accounts(), self.accounts.len(), &self.code)
     }
 }
 
 /// Slots above which an account's changes are computed by a task of their own.
 const BIG_ACCOUNT_SLOTS: usize = 2048;
 
-/// `items` in 256 buckets by the first byte of their address, each in the order of `items`.
-fn by_first_byte<T>(items: Vec<(Address, T)>) -> Vec<Vec<(Address, T)>> {
-    let mut counts = [0usize; 256];
-    for (address, _) in &items {
-        counts[usize::from(address[0])] += 1;
+/// The updates of some accounts and the code they were given.
+#[derive(Default)]
+pub(crate) struct Updates {
+    accounts: Vec<(Address, AccountUpdate)>,
+    deployed: Vec<(B256, Bytes)>,
+}
+
+impl Updates {
+    /// The updates of `accounts` (about `len` of them), sorted by address; new code is
+    /// looked up in `code`.
+    fn sorted<'c>(
+        accounts: impl IntoIterator<Item = (&'c Address, &'c CachedAccount)>,
+        len: usize,
+        code: &HashMap<B256, Bytecode>,
+    ) -> Result<Self, DbError> {
+        let mut updates = Vec::with_capacity(len);
+        let mut deployed = Vec::new();
+        for (address, cached) in accounts {
+            push_update(*address, cached, code, &mut updates, &mut deployed)?;
+        }
+        updates.sort_unstable_by_key(|update| update.0);
+        Ok(Self {
+            accounts: updates,
+            deployed,
+        })
     }
-    let mut buckets: Vec<Vec<_>> = counts.iter().map(|n| Vec::with_capacity(*n)).collect();
-    for item in items {
-        buckets[usize::from(item.0[0])].push(item);
+}
+
+/// Lists sorted by address, with no address in two of them, merged into one sorted list
+/// without the addresses in `skip` (sorted).
+fn merge_sorted<T>(lists: Vec<Vec<(Address, T)>>, skip: &[Address]) -> Vec<(Address, T)> {
+    let mut merged = Vec::with_capacity(lists.iter().map(Vec::len).sum());
+    let mut lists: Vec<_> = lists
+        .into_iter()
+        .filter(|list| !list.is_empty())
+        .map(|list| list.into_iter().peekable())
+        .collect();
+    let keep = |item: &(Address, T)| skip.is_empty() || skip.binary_search(&item.0).is_err();
+    loop {
+        // The list whose next address is the lowest.
+        let mut lowest: Option<(usize, Address)> = None;
+        for (index, list) in lists.iter_mut().enumerate() {
+            if let Some((address, _)) = list.peek()
+                && lowest.is_none_or(|(_, low)| *address < low)
+            {
+                lowest = Some((index, *address));
+            }
+        }
+        let Some((index, _)) = lowest else {
+            return merged;
+        };
+        if lists.len() == 1 {
+            merged.extend(lists.pop().into_iter().flatten().filter(keep));
+            return merged;
+        }
+        merged.extend(lists[index].next().filter(keep));
+        if lists[index].peek().is_none() {
+            drop(lists.swap_remove(index));
+        }
     }
-    buckets
 }
 
 /// revm's empty account (EIP-161): no nonce, no balance, no code.

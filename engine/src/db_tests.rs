@@ -170,15 +170,31 @@ mod chunked {
 
     #[test]
     fn parts_merge_into_the_changes_of_one_run() {
+        // With the updates of the parts computed as they are added (chunks), or at the end
+        // (a part that ran again in order).
+        for computed_first in [false, true] {
+            parts_merge(computed_first);
+        }
+    }
+
+    fn parts_merge(computed_first: bool) {
         let state = two_accounts();
-        let mut before = ChunkedState::new(first_part(&state));
+        let first = first_part(&state);
+        let mut before = if computed_first {
+            let updates = first.small_updates().unwrap();
+            ChunkedState::with_updates(first, updates)
+        } else {
+            ChunkedState::new(first)
+        };
         let mut later = BlockDb::new(&state, None).recording_reads();
         let a = later.basic(A).unwrap().unwrap();
         later.storage(A, U256::from(2)).unwrap();
         let written = touched(a, &[(2, 0, 2)]);
         later.apply(EvmState::from_iter([(A, written)])).unwrap();
         let shared = before.check(&later.take_reads()).unwrap();
-        before.add(later, shared);
+        // A's update in each part alone is stale once they merge.
+        let updates = later.small_updates().unwrap();
+        before.add(later, shared, updates);
         assert!(
             before
                 .credit(Address::repeat_byte(0xc), U256::from(3))

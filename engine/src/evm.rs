@@ -2,10 +2,10 @@
 
 use crate::{BlockEnv, ChainSpec, EngineError, EngineResult, db::BlockDb, db::DbError};
 use alloy_primitives::U256;
-use altius_state::StateError;
+use altius_state::{StateError, StateProvider};
 use op_revm::{
-    DefaultOp, OpBuilder, OpContext, OpHaltReason, OpSpecId, OpTransaction, OpTransactionError,
-    api::builder::DefaultOpEvm,
+    DefaultOp, L1BlockInfo, OpBuilder, OpContext, OpHaltReason, OpSpecId, OpTransaction,
+    OpTransactionError, api::builder::DefaultOpEvm,
 };
 use revm::{
     Context, ExecuteEvm,
@@ -69,6 +69,21 @@ pub(crate) fn build_evm<'db, 'a>(
         .with_block(block)
         .with_db(db)
         .build_op()
+}
+
+/// The L1 fee parameters of a block: op-revm reads them from the `L1Block` predeploy before
+/// the block's first transaction, from the state before the block.
+pub(crate) fn l1_block_info(
+    chain: &ChainSpec,
+    state: &dyn StateProvider,
+    env: &BlockEnv,
+) -> EngineResult<L1BlockInfo> {
+    let mut db = BlockDb::new(state, None);
+    Ok(L1BlockInfo::try_fetch(
+        &mut db,
+        U256::from(env.number),
+        chain.spec_id(),
+    )?)
 }
 
 /// Runs `tx`; with `commit` its state changes go into the database.

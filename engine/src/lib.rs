@@ -26,6 +26,8 @@ mod parallel_executor;
 mod quantity;
 mod receipt;
 mod sequential;
+#[cfg(test)]
+mod sequential_reference;
 mod simulate;
 #[cfg(test)]
 mod test_utils;

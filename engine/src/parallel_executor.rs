@@ -6,14 +6,14 @@ use crate::{
     Executor, RecoveredTx,
     chunks::{ChunkRound, Probe},
     db::BlockDb,
-    evm::{revm_block, revm_cfg},
+    evm::{l1_block_info, revm_block, revm_cfg},
     overlay::{Overlay, merge_changes},
     parallel::{self, CachedStorage, ExecutionConfig, ExecutionStats, ParallelError, Strategy},
     parallel_evm::{EvmKey, OpTxFailure, OpVm, ProviderStorage, final_changes},
     sequential::BlockRun,
 };
 use alloy_consensus::Transaction as _;
-use alloy_primitives::{B256, U256};
+use alloy_primitives::B256;
 use altius_state::{StateChanges, StateProvider};
 use op_revm::L1BlockInfo;
 use std::{collections::VecDeque, sync::Arc};
@@ -130,18 +130,6 @@ impl ParallelExecutor {
         self.config.threads
     }
 
-    /// The L1 fee parameters of the block: op-revm reads them from the `L1Block` predeploy
-    /// before the block's first transaction, from the state before the block.
-    fn l1_info(&self, state: &dyn StateProvider, env: &BlockEnv) -> EngineResult<L1BlockInfo> {
-        let mut db = BlockDb::new(state, None);
-        let spec = self.chain.spec_id();
-        Ok(L1BlockInfo::try_fetch(
-            &mut db,
-            U256::from(env.number),
-            spec,
-        )?)
-    }
-
     fn block_hash(&self, number: u64) -> Result<B256, String> {
         let Some(hashes) = &self.block_hashes else {
             return Ok(B256::ZERO);
@@ -181,7 +169,7 @@ impl ParallelExecutor {
         mode: ExecutionMode,
     ) -> EngineResult<(BlockExecution, ExecutionStats)> {
         let mut stats = ExecutionStats::default();
-        let l1_info = self.l1_info(state, env)?;
+        let l1_info = l1_block_info(&self.chain, state, env)?;
         let mut run = BlockRun {
             chain: &self.chain,
             env,
@@ -291,10 +279,11 @@ impl ParallelExecutor {
         first: usize,
         l1_info: &L1BlockInfo,
     ) -> EngineResult<StateChanges> {
-        let mut db = BlockDb::new(state, self.block_hashes.as_deref());
+        let db = BlockDb::new(state, self.block_hashes.as_deref());
         let env = run.env;
-        self.chunk_round(state, env, l1_info)
-            .in_order_on(run, &mut db, first, txs)?;
+        let db = self
+            .chunk_round(state, env, l1_info)
+            .in_order_on(run, db, first, txs)?;
         Ok(db.into_changes()?)
     }
 
@@ -314,13 +303,13 @@ impl ParallelExecutor {
         if count < 2 {
             return Ok((StateChanges::default(), RoundKind::BlockStm));
         }
-        let Probe { mut db, dependent } = chunks.probe(run, txs, count)?;
+        let Probe { db, dependent } = chunks.probe(run, txs, count)?;
         stats.in_order_executions += count as u64;
         stats.dependent_txs += dependent;
         match self.after_probe(count, dependent) {
             None => {
                 let rest = txs.len() as u64;
-                chunks.in_order_on(run, &mut db, count, txs.drain(..))?;
+                let db = chunks.in_order_on(run, db, count, txs.drain(..))?;
                 stats.in_order_executions += rest;
                 Ok((db.into_changes()?, RoundKind::BlockStm))
             }

@@ -5,6 +5,7 @@
 use super::*;
 use crate::{
     SequentialExecutor,
+    sequential_reference::execute_with_revm_fees,
     test_utils::{
         LOG_AND_STORE, TIP, block_env, deploy_code, eip1559, revert_with, selfdestruct_to, word,
     },
@@ -183,6 +184,12 @@ fn check_blocks(seeds: std::ops::Range<u64>) -> Coverage {
         let expected = sequential
             .execute_block(&world.0, &env, txs.clone(), ExecutionMode::Build)
             .unwrap();
+        // The executors pay fees outside revm's journal; revm paying them gives the same.
+        let chain = ChainSpec::default();
+        let reference =
+            execute_with_revm_fees(&chain, &world.0, &env, txs.clone(), ExecutionMode::Build)
+                .unwrap();
+        assert_eq!(expected, reference, "seed {seed}: revm's fee payments");
         seen.rejected += expected.rejected.len();
         seen.failed += expected
             .txs
@@ -339,6 +346,15 @@ fn workload_blocks_run_as_chunks_with_the_sequential_result() {
                 ExecutionMode::Build,
             )
             .unwrap();
+        let reference = execute_with_revm_fees(
+            &block.chain,
+            &block.state,
+            &block.env,
+            block.txs.clone(),
+            ExecutionMode::Build,
+        )
+        .unwrap();
+        assert_eq!(expected, reference, "{workload:?}: revm's fee payments");
         for threads in [2, 3] {
             let executor = ParallelExecutor::new(block.chain.clone(), threads).with_probe_txs(16);
             let (got, stats) = executor

@@ -3,19 +3,20 @@
 use crate::{
     BlockEnv, BlockExecution, BlockHashes, ChainSpec, EngineError, EngineResult, ExecutedTx,
     ExecutionMode, Executor, RecoveredTx, RejectedTx,
+    chunks::ChunkRound,
     db::BlockDb,
-    evm::{Evm, TxRun, build_evm, revm_block, revm_cfg, run},
+    evm::l1_block_info,
     messages::{self, TxFacts},
     receipt::{
         ReceiptFields, add_cumulative_gas, build_receipt, build_receipt_without_bloom, set_bloom,
     },
-    tx::{create_address, to_op_tx},
+    tx::create_address,
 };
 use alloy_consensus::Transaction as _;
 use alloy_primitives::Bloom;
 use altius_state::StateProvider;
 use op_revm::{OpHaltReason, OpTransactionError};
-use revm::context_interface::{ContextTr, result::ExecutionResult};
+use revm::context_interface::result::ExecutionResult;
 use std::sync::Arc;
 
 /// An executed transaction, its result, its sender's nonce before it and its logs bloom.
@@ -24,7 +25,9 @@ pub(crate) type ExecutedResult = (RecoveredTx, ExecutionResult<OpHaltReason>, u6
 /// Executes a block's transactions in order with OP Stack semantics (op-revm).
 ///
 /// Transactions see each other's writes through a per-block cache over the
-/// [`StateProvider`]; the provider itself is never written. There are no block-level system
+/// [`StateProvider`]; the provider itself is never written. Fees are paid to that cache
+/// directly rather than through revm's journal, with the same result (the tests compare both
+/// ways). There are no block-level system
 /// calls: the chain has no L1 attributes deposit, and the EIP-4788 beacon root and EIP-2935
 /// block hash contracts are not part of its genesis, so op-reth would skip those calls too.
 #[derive(Clone, Debug)]
@@ -63,7 +66,7 @@ impl Executor for SequentialExecutor {
         txs: Vec<RecoveredTx>,
         mode: ExecutionMode,
     ) -> EngineResult<BlockExecution> {
-        let mut db = BlockDb::new(state, self.block_hashes.as_deref());
+        let hashes = self.block_hashes.as_deref();
         let mut block = BlockRun {
             chain: &self.chain,
             env,
@@ -73,13 +76,16 @@ impl Executor for SequentialExecutor {
                 ..BlockExecution::default()
             },
         };
-        {
-            let cfg = revm_cfg(&self.chain);
-            let mut evm = build_evm(cfg, revm_block(&self.chain, env), &mut db);
-            for (index, tx) in txs.into_iter().enumerate() {
-                block.execute(&mut evm, index, tx)?;
-            }
-        }
+        let l1_info = l1_block_info(&self.chain, state, env)?;
+        let run = ChunkRound {
+            chain: &self.chain,
+            state,
+            hashes,
+            env,
+            l1_info: &l1_info,
+            threads: 1,
+        };
+        let db = run.in_order_on(&mut block, BlockDb::new(state, hashes), 0, txs)?;
         let mut out = block.out;
         out.changes = db.into_changes()?;
         Ok(out)
@@ -95,54 +101,6 @@ pub(crate) struct BlockRun<'c> {
 }
 
 impl BlockRun<'_> {
-    /// Executes one transaction, or rejects it.
-    pub(crate) fn execute(
-        &mut self,
-        evm: &mut Evm<'_, '_>,
-        index: usize,
-        tx: RecoveredTx,
-    ) -> EngineResult<()> {
-        match self.run_tx(evm, &tx)? {
-            Ok((result, nonce_before)) => self.record(tx, result, nonce_before),
-            Err(reason) => self.reject(index, &tx, reason),
-        }
-    }
-
-    /// Runs `tx` when it is valid in block order; otherwise says why not, in geth's words.
-    fn run_tx(
-        &self,
-        evm: &mut Evm<'_, '_>,
-        tx: &RecoveredTx,
-    ) -> EngineResult<Result<(ExecutionResult<OpHaltReason>, u64), String>> {
-        let gas_left = self.env.gas_limit.saturating_sub(self.out.gas_used);
-        if tx.tx.gas_limit() > gas_left {
-            return Ok(Err(messages::GAS_LIMIT_REACHED.to_string()));
-        }
-        if tx.tx.is_post_exec() {
-            return Ok(Err(messages::TX_TYPE_NOT_SUPPORTED.to_string()));
-        }
-        let nonce_before = evm
-            .0
-            .ctx
-            .db_mut()
-            .account(tx.sender)?
-            .map_or(0, |a| a.nonce);
-        match run(evm, to_op_tx(tx), true)? {
-            TxRun::Executed(result) => Ok(Ok((result, nonce_before))),
-            TxRun::Invalid(err) => Ok(Err(messages::invalid_tx_message(&err, &self.facts(tx)))),
-        }
-    }
-
-    /// Adds an executed transaction and its receipt to the block.
-    pub(crate) fn record(
-        &mut self,
-        tx: RecoveredTx,
-        result: ExecutionResult<OpHaltReason>,
-        nonce_before: u64,
-    ) -> EngineResult<()> {
-        self.push_executed(tx, result, nonce_before, None)
-    }
-
     /// Adds executed transactions, in block order, and their receipts to the block, with
     /// the logs blooms computed when they executed.
     pub(crate) fn record_all(&mut self, executed: Vec<ExecutedResult>) -> EngineResult<()> {
@@ -153,7 +111,7 @@ impl BlockRun<'_> {
     }
 
     /// Adds `tx` and its receipt, whose logs bloom is `bloom` or computed here.
-    fn push_executed(
+    pub(crate) fn push_executed(
         &mut self,
         tx: RecoveredTx,
         result: ExecutionResult<OpHaltReason>,
@@ -173,6 +131,13 @@ impl BlockRun<'_> {
         self.out.gas_used = gas_before.saturating_add(executed.gas_used);
         self.out.txs.push(executed);
         Ok(())
+    }
+
+    /// Adds a transaction executed right after this block's transactions, whose receipt
+    /// counts their gas.
+    pub(crate) fn push_in_order(&mut self, tx: ExecutedTx) {
+        self.out.gas_used = self.out.gas_used.saturating_add(tx.gas_used);
+        self.out.txs.push(tx);
     }
 
     /// Adds transactions executed in order from the state after this block's transactions,

@@ -15,21 +15,34 @@ pub(super) struct ChunkDb<'a> {
     /// A sum overflowed where revm would have dropped a single payment: the chunk cannot be
     /// taken as it is.
     inexact: bool,
+    /// Fees are paid as they come (the chunk runs on the exact state before it).
+    exact: bool,
 }
 
 impl<'a> ChunkDb<'a> {
+    /// The database of a chunk over the state before the run, which keeps fees aside.
     pub(super) fn new(db: BlockDb<'a>) -> Self {
         Self {
             db,
             pending: Vec::new(),
             inexact: false,
+            exact: false,
+        }
+    }
+
+    /// The database of a chunk over the exact state before it (the first of a run), which
+    /// pays fees as they come, as revm does.
+    pub(super) fn exact(db: BlockDb<'a>) -> Self {
+        Self {
+            exact: true,
+            ..Self::new(db)
         }
     }
 
     /// Pays one transaction's fees.
     pub(super) fn pay(&mut self, fees: Vec<(Address, U256)>) -> Result<(), DbError> {
         for (recipient, amount) in fees {
-            if self.db.is_cached(&recipient) {
+            if self.exact || self.db.is_cached(&recipient) {
                 self.db.credit(recipient, amount)?;
                 continue;
             }
@@ -62,19 +75,6 @@ impl<'a> ChunkDb<'a> {
     ) -> Result<Option<altius_state::Account>, DbError> {
         self.settle(address)?;
         self.db.account(address)
-    }
-
-    /// Whether the first chunk can be taken as it is (its fee sums fit).
-    pub(super) fn holds_alone(&mut self) -> Result<bool, DbError> {
-        if self.inexact {
-            return Ok(false);
-        }
-        for (recipient, total) in &self.pending {
-            if !self.db.can_credit(*recipient, *total)? {
-                return Ok(false);
-            }
-        }
-        Ok(true)
     }
 
     /// Whether the chunk can be taken as it is after the chunks `before` it (every value it

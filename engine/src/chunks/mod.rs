@@ -1,22 +1,29 @@
 //! Optimistic chunks: the parallel executor's path for a run of transactions that do not
-//! conflict.
+//! conflict, and the in-order execution both executors use.
 //!
-//! The run is cut into contiguous chunks, one per thread. Each thread executes its chunk in
-//! block order with the sequential executor's machinery (one EVM, one [`BlockDb`]) over the
-//! state before the run, logging every value it reads from that state, and keeps the fees it
-//! pays to recipients it has not read aside as sums. Then, in block order, each chunk is
-//! checked against the chunks before it: when every value it read is still the value they
-//! left, its execution is the one sequential execution would have done, so its changes and
-//! receipts are taken as they are (and its fee sums added); otherwise the chunk runs again,
-//! in order, on top of the chunks before it. The result is the sequential one in every case;
-//! only the time differs. Block-STM's multi-version memory, with its shared maps, locks and
+//! In order ([`ChunkRound::in_order_on`]): one EVM over one [`BlockDb`]; op-revm's handler
+//! hands each transaction's fees back ([`OpDeferredFees`]) and they are paid to the database
+//! directly, with revm's semantics, instead of through revm's journal (which loads the fee
+//! recipients in every transaction: a quarter of the cost of a plain transfer).
+//!
+//! Chunks: the run is cut into contiguous chunks, one per thread. The first runs in order on
+//! the exact state before it (the probe's, when there is one). Every later one executes in
+//! block order over the state before the run, logging every value it reads from that state,
+//! and keeps the fees it pays to recipients it has not read aside as sums. Then, in block
+//! order, each later chunk is checked against the chunks before it: when every value it
+//! read is still the value they left, its execution is the one sequential execution would
+//! have done, so its changes and receipts are taken as they are (and its fee sums added);
+//! otherwise the chunk runs again, in order, on top of the chunks before it. The result is
+//! the sequential one in every case; only the time differs. Each chunk's thread also
+//! computes the updates of the accounts it changed, which the merge only puts in order. Block-STM's multi-version memory, with its shared maps, locks and
 //! per-transaction read sets, is not needed when there are no conflicts, and it costs more
 //! than the execution of a plain transfer.
 
 use crate::{
     BlockEnv, BlockHashes, ChainSpec, EngineError, EngineResult, ExecutedTx, RecoveredTx,
-    db::{BlockDb, ChunkedState, Shared},
-    evm::{build_evm, revm_block, revm_cfg},
+    db::{BlockDb, ChunkedState, Shared, Updates},
+    evm::{revm_block, revm_cfg},
+    messages::GAS_LIMIT_REACHED,
     parallel::{ExecutionStats, Strategy},
     parallel_evm::OpDeferredFees,
     sequential::{BlockRun, executed_tx},
@@ -72,13 +79,15 @@ enum Outcome {
     Invalid(RecoveredTx, OpTransactionError),
     /// Its type cannot be in a block.
     Unsupported(RecoveredTx),
+    /// Its gas limit exceeds the gas left in the block.
+    OverGasLimit(RecoveredTx),
 }
 
 impl Outcome {
     fn into_tx(self) -> RecoveredTx {
         match self {
             Self::Executed(executed) => executed.tx,
-            Self::Invalid(tx, _) | Self::Unsupported(tx) => tx,
+            Self::Invalid(tx, _) | Self::Unsupported(tx) | Self::OverGasLimit(tx) => tx,
         }
     }
 }
@@ -95,8 +104,8 @@ pub(crate) struct Probe<'a> {
 struct Chunk<'a> {
     db: ChunkDb<'a>,
     outcomes: Vec<Outcome>,
-    /// Its transactions that read an account or slot an earlier one of the chunk changed.
-    dependent: u64,
+    /// The updates of its accounts with few slots, computed on its thread.
+    updates: Updates,
 }
 
 impl ChunkRound<'_> {
@@ -104,8 +113,8 @@ impl ChunkRound<'_> {
     /// limits all fit in the gas left), taken out, into `run`; returns the run's state
     /// changes over the state before it.
     ///
-    /// `before`: the state the probe left over the same state, which the chunks are then
-    /// checked against too.
+    /// `before`: the state the probe left over the same state, on which the first chunk goes
+    /// on.
     pub(crate) fn execute<'s>(
         &'s self,
         run: &mut BlockRun<'_>,
@@ -115,29 +124,31 @@ impl ChunkRound<'_> {
         before: Option<BlockDb<'s>>,
     ) -> EngineResult<(StateChanges, ExecutionStats)> {
         let envs = (revm_cfg(self.chain), revm_block(self.chain, run.env));
-        let log_first = before.is_some();
-        let chunks = split_by_gas(txs, count, self.threads);
-        let chunks = self.execute_chunks(&envs, chunks, log_first)?;
+        let mut chunks = split_by_gas(txs, count, self.threads).into_iter();
+        let head = chunks.next().unwrap_or_default();
+        let head_len = head.len();
+        let db = before.unwrap_or_else(|| BlockDb::new(self.state, self.hashes));
+        let (db, updates, later) = self.execute_chunks(run, &envs, (db, head), first, chunks)?;
         let mut stats = ExecutionStats {
             strategy: Strategy::OptimisticChunks,
-            threads: chunks.len(),
-            executions: count as u64,
+            threads: later.len() + 1,
+            executions: (count - head_len) as u64,
+            in_order_executions: head_len as u64,
             ..ExecutionStats::default()
         };
         let mut after = After {
-            state: before.map(ChunkedState::new),
+            state: ChunkedState::with_updates(db, updates),
             taken: Vec::new(),
         };
-        let mut index = first;
-        for chunk in chunks {
+        let mut index = first + head_len;
+        for chunk in later {
             let len = chunk.outcomes.len();
-            if let Some((before, outcomes)) = after.take(chunk, index, run)? {
+            if let Some((db, outcomes)) = after.take(chunk, index, run)? {
                 stats.aborts += 1;
                 stats.in_order_executions += len as u64;
-                let mut db = before.unwrap_or_else(|| BlockDb::new(self.state, self.hashes));
                 let txs = outcomes.into_iter().map(Outcome::into_tx);
-                self.in_order(run, &envs, &mut db, index, txs)?;
-                after.state = Some(ChunkedState::new(db));
+                let db = self.in_order(run, &envs, db, index, txs)?;
+                after.state = ChunkedState::new(db);
             }
             index += len;
         }
@@ -148,79 +159,115 @@ impl ChunkRound<'_> {
                 .into_iter()
                 .try_for_each(|(first, outcomes)| record(run, first, outcomes))
         };
-        let (changes, recorded) = match after.state {
-            Some(state) => rayon::join(|| state.into_changes(), record_taken),
-            None => (Ok(StateChanges::default()), record_taken()),
-        };
+        let state = after.state;
+        let (changes, recorded) = rayon::join(|| state.into_changes(), record_taken);
         recorded?;
         Ok((changes?, stats))
     }
 
-    /// Executes every chunk on its own thread (the first on this one).
+    /// Executes the first chunk in order on `db` (the state before it) into `run`, on this
+    /// thread, and every later chunk on a thread of its own over the state before the run.
     fn execute_chunks<'s>(
         &'s self,
+        run: &mut BlockRun<'_>,
         envs: &Envs,
-        chunks: Vec<Vec<RecoveredTx>>,
-        log_first: bool,
-    ) -> EngineResult<Vec<Chunk<'s>>> {
+        (db, head): (BlockDb<'s>, VecDeque<RecoveredTx>),
+        first: usize,
+        later: impl Iterator<Item = VecDeque<RecoveredTx>>,
+    ) -> EngineResult<(BlockDb<'s>, Updates, Vec<Chunk<'s>>)> {
         std::thread::scope(|scope| {
-            let mut chunks = chunks.into_iter();
-            let head = chunks.next().unwrap_or_default();
-            let handles: Vec<_> = chunks
-                .map(|txs| scope.spawn(move || self.execute_chunk(envs, txs, true)))
+            let handles: Vec<_> = later
+                .map(|txs| scope.spawn(move || self.execute_chunk(envs, txs)))
                 .collect();
-            let mut out = vec![self.execute_chunk(envs, head, log_first)?];
+            let db = self.in_order(run, envs, db, first, head)?;
+            let updates = db.small_updates()?;
+            let mut out = Vec::with_capacity(handles.len());
             for handle in handles {
                 let chunk = handle
                     .join()
                     .map_err(|_| EngineError::Evm("a chunk's execution panicked".into()))??;
                 out.push(chunk);
             }
-            Ok(out)
+            Ok((db, updates, out))
         })
     }
 
-    /// Executes `txs` in order over the state before the run; `log_reads` for every chunk
-    /// but the first, which the check does not need.
+    /// Executes `txs` in order over the state before the run, logging what they read.
     fn execute_chunk<'s>(
         &'s self,
-        (cfg, block): &Envs,
-        txs: Vec<RecoveredTx>,
-        log_reads: bool,
+        envs: &Envs,
+        txs: VecDeque<RecoveredTx>,
     ) -> EngineResult<Chunk<'s>> {
-        let mut db = BlockDb::new(self.state, self.hashes);
-        if log_reads {
-            db = db.recording_reads();
-        }
-        let mut db = ChunkDb::new(db);
+        let mut db = ChunkDb::new(BlockDb::new(self.state, self.hashes).recording_reads());
         let mut outcomes = Vec::with_capacity(txs.len());
-        let mut dependent = 0;
-        {
-            let mut evm = Context::op()
-                .with_cfg(cfg.clone())
-                .with_block(block.clone())
-                .with_db(&mut db)
-                .build_op();
-            evm.0.ctx.chain = self.l1_info.clone();
-            let mut handler = OpDeferredFees::default();
-            let mut gas = 0u64;
-            for tx in txs {
-                let changed_reads = evm.0.ctx.db_mut().db.changed_reads();
-                let outcome = self.run_one(&mut evm, &mut handler, tx, gas)?;
-                if evm.0.ctx.db_mut().db.changed_reads() > changed_reads {
-                    dependent += 1;
-                }
-                if let Outcome::Executed(executed) = &outcome {
-                    gas = gas.saturating_add(executed.gas_used);
-                }
-                outcomes.push(outcome);
-            }
-        }
+        // The run's gas limits all fit in the block.
+        self.run_txs(envs, &mut db, txs, (0, u64::MAX), |outcome| {
+            outcomes.push(outcome);
+            Ok(())
+        })?;
+        let updates = db.db.small_updates()?;
         Ok(Chunk {
             db,
             outcomes,
-            dependent,
+            updates,
         })
+    }
+
+    /// Executes `txs` (from block position `first`) in order on `db`, the state before them,
+    /// into `run`, paying fees as they go; returns how many read an account or slot an
+    /// earlier one changed.
+    fn execute_exact(
+        &self,
+        run: &mut BlockRun<'_>,
+        envs: &Envs,
+        db: &mut ChunkDb<'_>,
+        first: usize,
+        txs: impl IntoIterator<Item = RecoveredTx>,
+    ) -> EngineResult<u64> {
+        let mut index = first;
+        let gas = (run.out.gas_used, run.env.gas_limit);
+        self.run_txs(envs, db, txs, gas, |outcome| {
+            record_one(run, index, outcome)?;
+            index += 1;
+            Ok(())
+        })
+    }
+
+    /// Runs `txs` in order on a chunk's EVM over `db`, after transactions that used `gas`
+    /// of the block's `gas_limit`, handing each outcome to `each`; returns how many read an
+    /// account or slot an earlier one changed.
+    fn run_txs(
+        &self,
+        (cfg, block): &Envs,
+        db: &mut ChunkDb<'_>,
+        txs: impl IntoIterator<Item = RecoveredTx>,
+        (mut gas, gas_limit): (u64, u64),
+        mut each: impl FnMut(Outcome) -> EngineResult<()>,
+    ) -> EngineResult<u64> {
+        let mut evm = Context::op()
+            .with_cfg(cfg.clone())
+            .with_block(block.clone())
+            .with_db(db)
+            .build_op();
+        evm.0.ctx.chain = self.l1_info.clone();
+        let mut handler = OpDeferredFees::default();
+        let mut dependent = 0;
+        for tx in txs {
+            if tx.tx.gas_limit() > gas_limit.saturating_sub(gas) {
+                each(Outcome::OverGasLimit(tx))?;
+                continue;
+            }
+            let changed_reads = evm.0.ctx.db_mut().db.changed_reads();
+            let outcome = self.run_one(&mut evm, &mut handler, tx, gas)?;
+            if evm.0.ctx.db_mut().db.changed_reads() > changed_reads {
+                dependent += 1;
+            }
+            if let Outcome::Executed(executed) = &outcome {
+                gas = gas.saturating_add(executed.gas_used);
+            }
+            each(outcome)?;
+        }
+        Ok(dependent)
     }
 
     /// Executes the first `count` of `txs` (the block's first transactions, whose gas limits
@@ -233,36 +280,25 @@ impl ChunkRound<'_> {
         count: usize,
     ) -> EngineResult<Probe<'s>> {
         let envs = (revm_cfg(self.chain), revm_block(self.chain, run.env));
-        let probe_txs = txs.drain(..count.min(txs.len())).collect();
-        let mut chunk = self.execute_chunk(&envs, probe_txs, false)?;
-        if chunk.db.holds_alone()? {
-            let (mut db, pending) = chunk.db.into_parts();
-            for (recipient, total) in pending {
-                db.credit(recipient, total)?;
-            }
-            record(run, 0, chunk.outcomes)?;
-            return Ok(Probe {
-                db,
-                dependent: chunk.dependent,
-            });
-        }
-        // A sum of fees overflowed: from scratch in order, and the rest of the block too.
-        let mut db = BlockDb::new(self.state, self.hashes);
-        let dependent = chunk.outcomes.len() as u64;
-        let probe_txs = chunk.outcomes.into_iter().map(Outcome::into_tx);
-        self.in_order(run, &envs, &mut db, 0, probe_txs)?;
-        Ok(Probe { db, dependent })
+        let probe_txs = txs.drain(..count.min(txs.len()));
+        let mut db = ChunkDb::exact(BlockDb::new(self.state, self.hashes));
+        let dependent = self.execute_exact(run, &envs, &mut db, 0, probe_txs)?;
+        Ok(Probe {
+            db: db.into_parts().0,
+            dependent,
+        })
     }
 
     /// Executes `txs` (from block position `first`) in order on `db`, the state after the
-    /// transactions before them, as the sequential executor does.
-    pub(crate) fn in_order_on(
+    /// transactions before them, into `run`, as sequential execution does; returns the state
+    /// after them.
+    pub(crate) fn in_order_on<'s>(
         &self,
         run: &mut BlockRun<'_>,
-        db: &mut BlockDb<'_>,
+        db: BlockDb<'s>,
         first: usize,
-        txs: impl Iterator<Item = RecoveredTx>,
-    ) -> EngineResult<()> {
+        txs: impl IntoIterator<Item = RecoveredTx>,
+    ) -> EngineResult<BlockDb<'s>> {
         let envs = (revm_cfg(self.chain), revm_block(self.chain, run.env));
         self.in_order(run, &envs, db, first, txs)
     }
@@ -311,70 +347,68 @@ impl ChunkRound<'_> {
         })
     }
 
-    /// Executes `txs` (from block position `first`) in order on `db`, as the sequential
-    /// executor does.
-    fn in_order(
+    /// Executes `txs` (from block position `first`) in order on `db`, the state after the
+    /// transactions before them, into `run`; returns the state after them.
+    fn in_order<'s>(
         &self,
         run: &mut BlockRun<'_>,
-        (cfg, block): &Envs,
-        db: &mut BlockDb<'_>,
+        envs: &Envs,
+        db: BlockDb<'s>,
         first: usize,
-        txs: impl Iterator<Item = RecoveredTx>,
-    ) -> EngineResult<()> {
-        let mut evm = build_evm(cfg.clone(), block.clone(), db);
-        evm.0.ctx.chain = self.l1_info.clone();
-        for (offset, tx) in txs.enumerate() {
-            run.execute(&mut evm, first + offset, tx)?;
-        }
-        Ok(())
+        txs: impl IntoIterator<Item = RecoveredTx>,
+    ) -> EngineResult<BlockDb<'s>> {
+        let mut db = ChunkDb::exact(db);
+        self.execute_exact(run, envs, &mut db, first, txs)?;
+        Ok(db.into_parts().0)
     }
 }
 
 /// The state after the chunks checked so far, and the chunks taken whose receipts are not
 /// recorded yet: (block position, outcomes).
 struct After<'s> {
-    state: Option<ChunkedState<'s>>,
+    state: ChunkedState<'s>,
     taken: Vec<(usize, Vec<Outcome>)>,
 }
 
 impl<'s> After<'s> {
     /// Checks `chunk` (from block position `index`) against the state so far and takes it;
     /// when it does not hold, records the receipts taken so far and returns the state so
-    /// far as one database (`None`: the chunk is the first) and the chunk's outcomes, whose
-    /// transactions must run again on it.
-    #[allow(clippy::type_complexity)]
+    /// far as one database and the chunk's outcomes, whose transactions must run again on
+    /// it (then [`Self::state`] is empty until they have).
     fn take(
         &mut self,
         mut chunk: Chunk<'s>,
         index: usize,
         run: &mut BlockRun<'_>,
-    ) -> EngineResult<Option<(Option<BlockDb<'s>>, Vec<Outcome>)>> {
-        let shared = match self.state.as_mut() {
-            None => chunk.db.holds_alone()?.then(Vec::new),
-            Some(before) => chunk.db.holds_after(before)?,
-        };
-        let Some(shared) = shared else {
+    ) -> EngineResult<Option<(BlockDb<'s>, Vec<Outcome>)>> {
+        let Some(shared) = chunk.db.holds_after(&mut self.state)? else {
             // Receipts go in block order: those of the chunks before first.
             for (first, outcomes) in self.taken.drain(..) {
                 record(run, first, outcomes)?;
             }
-            let before = self.state.take().and_then(ChunkedState::into_one);
+            let before = std::mem::take(&mut self.state).into_one();
             return Ok(Some((before, chunk.outcomes)));
         };
         let (db, pending) = chunk.db.into_parts();
-        let state = match self.state.as_mut() {
-            None => self.state.insert(ChunkedState::new(db)),
-            Some(before) => {
-                before.add(db, shared);
-                before
-            }
-        };
+        self.state.add(db, shared, chunk.updates);
         for (recipient, total) in pending {
-            state.credit(recipient, total)?;
+            self.state.credit(recipient, total)?;
         }
         self.taken.push((index, chunk.outcomes));
         Ok(None)
     }
+}
+
+/// Adds the outcome of the transaction at block position `index`, executed after the
+/// transactions before it, to the block.
+fn record_one(run: &mut BlockRun<'_>, index: usize, outcome: Outcome) -> EngineResult<()> {
+    match outcome {
+        Outcome::Executed(tx) => run.push_in_order(tx),
+        Outcome::Invalid(tx, err) => run.reject_failed(index, &tx, Some(&err))?,
+        Outcome::Unsupported(tx) => run.reject_failed(index, &tx, None)?,
+        Outcome::OverGasLimit(tx) => run.reject(index, &tx, GAS_LIMIT_REACHED.to_string())?,
+    }
+    Ok(())
 }
 
 /// Adds the transactions of a checked chunk (from block position `first`) to the block.
@@ -383,8 +417,8 @@ fn record(run: &mut BlockRun<'_>, first: usize, outcomes: Vec<Outcome>) -> Engin
     for (offset, outcome) in outcomes.into_iter().enumerate() {
         match outcome {
             Outcome::Executed(tx) => executed.push(tx),
-            Outcome::Invalid(tx, err) => run.reject_failed(first + offset, &tx, Some(&err))?,
-            Outcome::Unsupported(tx) => run.reject_failed(first + offset, &tx, None)?,
+            // Left out: the gas used so far does not change.
+            failed => record_one(run, first + offset, failed)?,
         }
     }
     run.append_executed(executed);
@@ -392,34 +426,33 @@ fn record(run: &mut BlockRun<'_>, first: usize, outcomes: Vec<Outcome>) -> Engin
 }
 
 /// The first `count` of `txs`, taken out and cut into at most `parts` contiguous chunks of
-/// about equal gas limits.
+/// about equal gas limits. The first chunk is moved out whole; only the later ones (and the
+/// transactions after `count`) are copied.
 fn split_by_gas(
     txs: &mut VecDeque<RecoveredTx>,
     count: usize,
     parts: usize,
-) -> Vec<Vec<RecoveredTx>> {
+) -> Vec<VecDeque<RecoveredTx>> {
     let count = count.min(txs.len());
     let total: u64 = txs.iter().take(count).map(|tx| tx.tx.gas_limit()).sum();
     let parts = parts.clamp(1, count.max(1)) as u64;
-    let mut ends = Vec::with_capacity(parts as usize);
+    // Where chunks 1.. start: chunk `k` starts where the gas passes k/parts of the total.
+    let mut starts = Vec::with_capacity(parts as usize);
     let mut gas = 0u64;
     for (i, tx) in txs.iter().take(count).enumerate() {
         gas = gas.saturating_add(tx.tx.gas_limit());
-        // The end of chunk `k` is where the gas passes k/parts of the total.
         let done = (u128::from(gas) * u128::from(parts) / u128::from(total.max(1))) as usize;
-        if done > ends.len() && ends.len() + 1 < parts as usize {
-            ends.push(i + 1);
+        if done > starts.len() && starts.len() + 1 < parts as usize && i + 1 < count {
+            starts.push(i + 1);
         }
     }
-    ends.push(count);
-    let mut start = 0;
-    let mut chunks = Vec::with_capacity(ends.len());
-    for end in ends {
-        if end > start {
-            chunks.push(txs.drain(..end - start).collect());
-        }
-        start = end;
+    let rest = txs.split_off(count);
+    let mut chunks = Vec::with_capacity(starts.len() + 1);
+    for start in starts.into_iter().rev() {
+        chunks.push(txs.split_off(start));
     }
+    chunks.push(std::mem::replace(txs, rest));
+    chunks.reverse();
     chunks
 }
 
@@ -447,11 +480,11 @@ mod tests {
             .collect()
     }
 
-    fn sizes(chunks: &[Vec<RecoveredTx>]) -> Vec<usize> {
-        chunks.iter().map(Vec::len).collect()
+    fn sizes(chunks: &[VecDeque<RecoveredTx>]) -> Vec<usize> {
+        chunks.iter().map(VecDeque::len).collect()
     }
 
-    fn split_all(txs: Vec<RecoveredTx>, parts: usize) -> Vec<Vec<RecoveredTx>> {
+    fn split_all(txs: Vec<RecoveredTx>, parts: usize) -> Vec<VecDeque<RecoveredTx>> {
         let mut txs = VecDeque::from(txs);
         let chunks = split_by_gas(&mut txs, usize::MAX, parts);
         assert!(txs.is_empty());
