@@ -254,6 +254,10 @@ impl<'a> ChunkedState<'a> {
                 None => Updates::sorted([big[task - bare.len()]], 1, code),
             })
             .collect::<Result<_, DbError>>()?;
+        // The code a dirty account was given, if any, is the same in its part's updates and in
+        // the ones computed again: a later chunk that read the account (a shared one) read
+        // the code the earlier one left, so only the later chunk can have changed it, and fee
+        // payments change no code.
         let (mut lists, mut deployed) = (Vec::new(), Vec::new());
         for updates in self.updates.drain(..).flatten().chain(computed) {
             lists.push(updates.accounts);
