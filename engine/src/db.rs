@@ -277,8 +277,10 @@ impl<'a> BlockDb<'a> {
 
     /// Everything the applied transactions changed, in a deterministic order.
     pub(crate) fn into_changes(self) -> Result<StateChanges, DbError> {
-        let (accounts, code) = self.updates(&self.code)?;
-        // Collected at once: a sorted bulk build instead of one insertion per account.
+        let (mut accounts, code) = self.updates(&self.code)?;
+        // Sorted in place (addresses are unique, so an unstable sort is exact), then collected
+        // at once: the map's own stable sort finds them in order, and bulk-builds it.
+        accounts.sort_unstable_by_key(|update| update.0);
         Ok(StateChanges {
             accounts: accounts.into_iter().collect(),
             code: code.into_iter().collect(),

@@ -299,7 +299,7 @@ impl ParallelExecutor {
     ) -> EngineResult<(StateChanges, RoundKind)> {
         let env = run.env;
         let chunks = self.chunk_round(state, env, l1_info);
-        let count = fitting_run(txs.iter(), env.gas_limit).min(self.probe_txs);
+        let count = fitting_run(txs.iter().take(self.probe_txs), env.gas_limit);
         if count < 2 {
             return Ok((StateChanges::default(), RoundKind::BlockStm));
         }
