@@ -48,7 +48,9 @@ mod chunk_db;
 
 use chunk_db::ChunkDb;
 
-/// A run of transactions executed as optimistic chunks.
+/// A run of transactions over one state: executed as optimistic chunks
+/// ([`ChunkRound::execute`]), or in order ([`ChunkRound::in_order_on`], which the sequential
+/// executor uses too, with `threads` 1).
 pub(crate) struct ChunkRound<'a> {
     pub(crate) chain: &'a ChainSpec,
     /// The state before the run.
