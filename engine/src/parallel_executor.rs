@@ -29,9 +29,9 @@ use std::{collections::VecDeque, sync::Arc};
 /// whose gas limits all fit in the gas left (none of them can be left out for gas), on top
 /// of the rounds before; once fewer than two transactions fit, the rest runs in order.
 ///
-/// The first [`PROBE_TXS`] transactions (the probe) run in order, counting those that read
+/// The first `PROBE_TXS` (64) transactions (the probe) run in order, counting those that read
 /// an account or slot an earlier one changed. None: the next rounds run as optimistic
-/// chunks ([`ChunkRound`]), which cost least when transactions do not conflict. Half or
+/// chunks (`ChunkRound`), which cost least when transactions do not conflict. Half or
 /// more: the rest of the block runs in order on the probe's state, as fast as sequentially.
 /// Otherwise Block-STM runs the next rounds. A chunk that had to run again sends the rest to
 /// Block-STM; a Block-STM round that conflicted heavily sends it in order. With one thread,
