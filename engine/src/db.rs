@@ -179,6 +179,13 @@ impl<'a> BlockDb<'a> {
         }
     }
 
+    /// Makes room for `accounts` more accounts ([`accounts_of`]), so that the map does not
+    /// grow (and move them all) step by step.
+    pub(crate) fn reserve(mut self, accounts: usize) -> Self {
+        self.accounts.reserve(accounts);
+        self
+    }
+
     /// The cached account at `address`, read from the provider the first time.
     fn load(&mut self, address: Address) -> Result<&mut CachedAccount, DbError> {
         load_into(&mut self.accounts, &mut self.reads, self.provider, address)
@@ -301,6 +308,12 @@ impl<'a> BlockDb<'a> {
         }
         Ok((accounts, deployed))
     }
+}
+
+/// The accounts `txs` transactions are expected to touch (their senders and recipients),
+/// at most a million.
+pub(crate) fn accounts_of(txs: usize) -> usize {
+    txs.saturating_mul(2).min(1 << 20)
 }
 
 /// Adds what the block did to `cached`, the account at `address`, to `accounts`, and the

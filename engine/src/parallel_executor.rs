@@ -4,8 +4,8 @@
 use crate::{
     BlockEnv, BlockExecution, BlockHashes, ChainSpec, EngineError, EngineResult, ExecutionMode,
     Executor, RecoveredTx,
-    chunks::{ChunkRound, Probe},
-    db::BlockDb,
+    chunks::{ChunkRound, MIN_SPLIT_TXS, Probe, TxQueue},
+    db::{BlockDb, accounts_of},
     evm::{l1_block_info, revm_block, revm_cfg},
     overlay::{Overlay, merge_changes},
     parallel::{self, CachedStorage, ExecutionConfig, ExecutionStats, ParallelError, Strategy},
@@ -16,7 +16,7 @@ use alloy_consensus::Transaction as _;
 use alloy_primitives::B256;
 use altius_state::{StateChanges, StateProvider};
 use op_revm::L1BlockInfo;
-use std::{collections::VecDeque, sync::Arc};
+use std::sync::Arc;
 
 /// Executes a block's transactions in parallel (Block-STM) with OP Stack semantics.
 ///
@@ -42,6 +42,8 @@ pub struct ParallelExecutor {
     block_hashes: Option<Arc<dyn BlockHashes>>,
     config: ExecutionConfig,
     probe_txs: usize,
+    /// Transactions left in an optimistic chunk below which an idle thread does not split it.
+    min_split: usize,
     /// What runs after the probe; tests force each path.
     after_probe: AfterProbe,
 }
@@ -79,6 +81,7 @@ impl ParallelExecutor {
             block_hashes: None,
             config,
             probe_txs: PROBE_TXS,
+            min_split: MIN_SPLIT_TXS,
             after_probe: AfterProbe::Auto,
         }
     }
@@ -99,6 +102,14 @@ impl ParallelExecutor {
     #[cfg(test)]
     pub(crate) fn with_probe_txs(mut self, txs: usize) -> Self {
         self.probe_txs = txs.max(2);
+        self
+    }
+
+    /// Lets idle threads split optimistic chunks down to `txs` transactions (tests split
+    /// small blocks).
+    #[cfg(test)]
+    pub(crate) fn with_min_split(mut self, txs: usize) -> Self {
+        self.min_split = txs;
         self
     }
 
@@ -181,17 +192,17 @@ impl ParallelExecutor {
         };
         let total = txs.len();
         // Taken from the front round by round, moved rather than cloned into the results.
-        let mut txs = VecDeque::from(txs);
+        let mut txs = txs.into_iter();
         // One thread: the sequential executor's machinery is the fastest way in order.
         let (mut changes, mut kind) = if self.config.threads > 1 {
             self.probe(&mut run, state, &l1_info, &mut txs, &mut stats)?
         } else {
             (StateChanges::default(), RoundKind::BlockStm)
         };
-        while self.config.threads > 1 && !txs.is_empty() {
+        while self.config.threads > 1 && txs.len() > 0 {
             let next = total - txs.len();
             let gas_left = env.gas_limit.saturating_sub(run.out.gas_used);
-            let round = fitting_run(txs.iter(), gas_left);
+            let round = fitting_run(txs.as_slice().iter(), gas_left);
             if round < 2 {
                 // The next transaction alone (nearly) fills the block: the rest runs in order.
                 break;
@@ -202,7 +213,7 @@ impl ParallelExecutor {
                     self.chunk_round(&overlay, env, &l1_info)
                         .execute(&mut run, &mut txs, round, next, None)?
                 } else {
-                    let round_txs: Vec<RecoveredTx> = txs.drain(..round).collect();
+                    let round_txs: Vec<RecoveredTx> = txs.by_ref().take(round).collect();
                     self.parallel_round(&mut run, &overlay, round_txs, next, &l1_info)?
                 }
             };
@@ -214,12 +225,12 @@ impl ParallelExecutor {
                 None => break,
             }
         }
-        if !txs.is_empty() {
+        if txs.len() > 0 {
             stats.in_order_executions += txs.len() as u64;
             let first = total - txs.len();
             let rest = {
                 let overlay = Overlay::new(state, &changes);
-                self.in_order(&mut run, &overlay, txs.into_iter(), first, &l1_info)?
+                self.in_order(&mut run, &overlay, txs, first, &l1_info)?
             };
             merge_changes(state, &mut changes, rest)?;
         }
@@ -275,11 +286,11 @@ impl ParallelExecutor {
         &self,
         run: &mut BlockRun<'_>,
         state: &dyn StateProvider,
-        txs: impl Iterator<Item = RecoveredTx>,
+        txs: TxQueue,
         first: usize,
         l1_info: &L1BlockInfo,
     ) -> EngineResult<StateChanges> {
-        let db = BlockDb::new(state, self.block_hashes.as_deref());
+        let db = BlockDb::new(state, self.block_hashes.as_deref()).reserve(accounts_of(txs.len()));
         let env = run.env;
         let db = self
             .chunk_round(state, env, l1_info)
@@ -294,12 +305,12 @@ impl ParallelExecutor {
         run: &mut BlockRun<'_>,
         state: &dyn StateProvider,
         l1_info: &L1BlockInfo,
-        txs: &mut VecDeque<RecoveredTx>,
+        txs: &mut TxQueue,
         stats: &mut ExecutionStats,
     ) -> EngineResult<(StateChanges, RoundKind)> {
         let env = run.env;
         let chunks = self.chunk_round(state, env, l1_info);
-        let count = fitting_run(txs.iter().take(self.probe_txs), env.gas_limit);
+        let count = fitting_run(txs.as_slice().iter().take(self.probe_txs), env.gas_limit);
         if count < 2 {
             return Ok((StateChanges::default(), RoundKind::BlockStm));
         }
@@ -309,13 +320,14 @@ impl ParallelExecutor {
         match self.after_probe(count, dependent) {
             None => {
                 let rest = txs.len() as u64;
-                let db = chunks.in_order_on(run, db, count, txs.drain(..))?;
+                let db = db.reserve(accounts_of(txs.len()));
+                let db = chunks.in_order_on(run, db, count, txs.by_ref())?;
                 stats.in_order_executions += rest;
                 Ok((db.into_changes()?, RoundKind::BlockStm))
             }
             Some(RoundKind::Chunks) => {
                 let gas_left = env.gas_limit.saturating_sub(run.out.gas_used);
-                let round = fitting_run(txs.iter(), gas_left);
+                let round = fitting_run(txs.as_slice().iter(), gas_left);
                 if round < 2 {
                     return Ok((db.into_changes()?, RoundKind::Chunks));
                 }
@@ -342,6 +354,7 @@ impl ParallelExecutor {
             env,
             l1_info,
             threads: self.config.threads,
+            min_split: self.min_split,
         }
     }
 
@@ -409,6 +422,7 @@ fn add_stats(total: &mut ExecutionStats, round: &ExecutionStats) {
     total.dependency_waits += round.dependency_waits;
     total.in_order_executions += round.in_order_executions;
     total.dependent_txs += round.dependent_txs;
+    total.splits += round.splits;
 }
 
 fn parallel_error(err: ParallelError) -> EngineError {

@@ -173,6 +173,8 @@ struct Coverage {
     /// Runs that ended with optimistic chunks, and those where a chunk ran again.
     chunk_runs: usize,
     chunks_again: usize,
+    /// Chunks split off by idle threads.
+    chunks_split: usize,
 }
 
 fn check_blocks(seeds: std::ops::Range<u64>) -> Coverage {
@@ -215,6 +217,7 @@ fn check_blocks(seeds: std::ops::Range<u64>) -> Coverage {
             };
             let mut parallel = ParallelExecutor::new(ChainSpec::default(), threads)
                 .with_probe_txs(probe)
+                .with_min_split(2)
                 .with_config(config);
             // After the probe: in order, optimistic chunks (checked, and run again when a
             // conflict shows), Block-STM, or as the probe decides.
@@ -232,6 +235,7 @@ fn check_blocks(seeds: std::ops::Range<u64>) -> Coverage {
             if stats.strategy == Strategy::OptimisticChunks {
                 seen.chunk_runs += 1;
                 seen.chunks_again += usize::from(stats.aborts > 0);
+                seen.chunks_split += stats.splits as usize;
             }
         }
     }
@@ -244,7 +248,11 @@ fn random_conflicting_blocks_equal_sequential() {
     assert_eq!(seen.runs, 150 * 8);
     // The blocks hold what they are meant to exercise.
     assert!(
-        seen.rejected > 100 && seen.failed > 100 && seen.created > 100 && seen.chunks_again > 50,
+        seen.rejected > 100
+            && seen.failed > 100
+            && seen.created > 100
+            && seen.chunks_again > 50
+            && seen.chunks_split > 50,
         "{seen:?}"
     );
 }

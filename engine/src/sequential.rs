@@ -3,8 +3,8 @@
 use crate::{
     BlockEnv, BlockExecution, BlockHashes, ChainSpec, EngineError, EngineResult, ExecutedTx,
     ExecutionMode, Executor, RecoveredTx, RejectedTx,
-    chunks::ChunkRound,
-    db::BlockDb,
+    chunks::{ChunkRound, MIN_SPLIT_TXS},
+    db::{BlockDb, accounts_of},
     evm::l1_block_info,
     messages::{self, TxFacts},
     receipt::{
@@ -13,8 +13,9 @@ use crate::{
     tx::create_address,
 };
 use alloy_consensus::Transaction as _;
-use alloy_primitives::Bloom;
+use alloy_primitives::{Address, Bloom};
 use altius_state::StateProvider;
+use op_alloy_consensus::OpReceiptEnvelope;
 use op_revm::{OpHaltReason, OpTransactionError};
 use revm::context_interface::result::ExecutionResult;
 use std::sync::Arc;
@@ -84,8 +85,10 @@ impl Executor for SequentialExecutor {
             env,
             l1_info: &l1_info,
             threads: 1,
+            min_split: MIN_SPLIT_TXS,
         };
-        let db = run.in_order_on(&mut block, BlockDb::new(state, hashes), 0, txs)?;
+        let db = BlockDb::new(state, hashes).reserve(accounts_of(txs.len()));
+        let db = run.in_order_on(&mut block, db, 0, txs)?;
         let mut out = block.out;
         out.changes = db.into_changes()?;
         Ok(out)
@@ -123,11 +126,12 @@ impl BlockRun<'_> {
             self.chain,
             self.env,
             gas_before,
-            tx,
+            &tx,
             result,
             nonce_before,
             bloom,
-        )?;
+        )?
+        .with_tx(tx);
         self.out.gas_used = gas_before.saturating_add(executed.gas_used);
         self.out.txs.push(executed);
         Ok(())
@@ -138,19 +142,6 @@ impl BlockRun<'_> {
     pub(crate) fn push_in_order(&mut self, tx: ExecutedTx) {
         self.out.gas_used = self.out.gas_used.saturating_add(tx.gas_used);
         self.out.txs.push(tx);
-    }
-
-    /// Adds transactions executed in order from the state after this block's transactions,
-    /// with receipts built as if the block started with them: their cumulative gas grows by
-    /// the gas used so far.
-    pub(crate) fn append_executed(&mut self, executed: Vec<ExecutedTx>) {
-        let offset = self.out.gas_used;
-        self.out.txs.reserve(executed.len());
-        for mut tx in executed {
-            add_cumulative_gas(&mut tx.receipt, offset);
-            self.out.gas_used = self.out.gas_used.saturating_add(tx.gas_used);
-            self.out.txs.push(tx);
-        }
     }
 
     /// Leaves an invalid transaction out of the block being built, or fails the block being
@@ -205,17 +196,43 @@ impl BlockRun<'_> {
     }
 }
 
-/// `tx`, executed with `result` after `gas_before` was used in the block, and its receipt,
-/// whose logs bloom is `bloom` or computed here.
+/// What an executed transaction adds to the block besides itself: its receipt and figures.
+pub(crate) struct TxReceipt {
+    receipt: OpReceiptEnvelope,
+    pub(crate) gas_used: u64,
+    contract_address: Option<Address>,
+    effective_gas_price: u128,
+}
+
+impl TxReceipt {
+    /// Counts `gas` used in the block before the receipt's own count began.
+    pub(crate) fn add_gas_before(&mut self, gas: u64) {
+        add_cumulative_gas(&mut self.receipt, gas);
+    }
+
+    /// `tx` with its receipt, to add to the block.
+    pub(crate) fn with_tx(self, tx: RecoveredTx) -> ExecutedTx {
+        ExecutedTx {
+            tx,
+            receipt: self.receipt,
+            gas_used: self.gas_used,
+            contract_address: self.contract_address,
+            effective_gas_price: self.effective_gas_price,
+        }
+    }
+}
+
+/// The receipt of `tx`, executed with `result` after `gas_before` was used in the block (its
+/// sender's nonce was `nonce_before`); the logs bloom is `bloom` or computed here.
 pub(crate) fn executed_tx(
     chain: &ChainSpec,
     env: &BlockEnv,
     gas_before: u64,
-    tx: RecoveredTx,
+    tx: &RecoveredTx,
     result: ExecutionResult<OpHaltReason>,
     nonce_before: u64,
     bloom: Option<Bloom>,
-) -> EngineResult<ExecutedTx> {
+) -> EngineResult<TxReceipt> {
     let gas_used = result.tx_gas_used();
     let fields = ReceiptFields {
         success: result.is_success(),
@@ -232,12 +249,11 @@ pub(crate) fn executed_tx(
         None => build_receipt(&tx.tx, fields, spec),
     }
     .ok_or_else(|| EngineError::Evm("transaction type without receipt".into()))?;
-    Ok(ExecutedTx {
+    Ok(TxReceipt {
         receipt,
         gas_used,
-        contract_address: create_address(&tx, nonce_before),
+        contract_address: create_address(tx, nonce_before),
         effective_gas_price: tx.tx.effective_gas_price(Some(env.base_fee)),
-        tx,
     })
 }
 

@@ -1,6 +1,6 @@
 //! [`ChunkDb`]: the database of one chunk, which keeps fee payments aside.
 
-use super::Shared;
+use crate::db::Shared;
 use crate::db::{BlockDb, ChunkedState, DbError};
 use alloy_primitives::{Address, B256, U256};
 use revm::{Database, bytecode::Bytecode, state::AccountInfo};

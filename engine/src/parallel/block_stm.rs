@@ -419,6 +419,7 @@ where
             dependency_waits: counters.dependency_waits.load(Relaxed),
             in_order_executions: counters.in_order_executions.load(Relaxed),
             dependent_txs: 0,
+            splits: 0,
         }
     }
 }

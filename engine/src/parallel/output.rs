@@ -72,6 +72,8 @@ pub struct ExecutionStats {
     /// block's dependencies, which unlike aborts and waits do not depend on timing. Counted
     /// by the EVM executor's in-order probe; Block-STM leaves it at zero.
     pub dependent_txs: u64,
+    /// Optimistic chunks that a thread which had run out of work split off another's.
+    pub splits: u64,
 }
 
 impl ExecutionStats {

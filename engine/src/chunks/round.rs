@@ -1,0 +1,366 @@
+//! [`ChunkRound::execute`]: a run of transactions as optimistic chunks on all threads (see
+//! the module above).
+
+use super::{ChunkDb, ChunkRound, Envs, Outcome, TxQueue, ranges::Ranges, record_one};
+use crate::{
+    EngineError, EngineResult, RecoveredTx,
+    db::{BlockDb, ChunkedState, Updates, accounts_of},
+    evm::{revm_block, revm_cfg},
+    parallel::{ExecutionStats, Strategy},
+    sequential::BlockRun,
+};
+use alloy_consensus::Transaction as _;
+use altius_state::StateChanges;
+
+/// A range is split with an idle thread only when at least this many of its transactions
+/// are left (the idle thread takes half): a chunk costs a database, a check and a merge.
+pub(crate) const MIN_SPLIT_TXS: usize = 32;
+
+/// Chunks per thread at most, the first ones included.
+const MAX_CHUNKS_PER_THREAD: usize = 8;
+
+/// A chunk after its execution: `len` of the run's transactions from `start` on.
+struct Chunk<'a> {
+    start: usize,
+    len: usize,
+    db: ChunkDb<'a>,
+    /// Their outcomes; none for the first chunk, whose transactions are in the block
+    /// already.
+    outcomes: Vec<Outcome>,
+    /// The updates of its accounts with few slots, computed on its thread.
+    updates: Updates,
+}
+
+/// The outcomes of the chunks taken, in block order, each with its start in the run.
+type Taken = Vec<(usize, Vec<Outcome>)>;
+
+impl ChunkRound<'_> {
+    /// Executes the first `count` of `txs` (the block's transactions from `first`, whose gas
+    /// limits all fit in the gas left), taken out, into `run`; returns the run's state
+    /// changes over the state before it.
+    ///
+    /// `before`: the state the probe left over the same state, on which the first chunk goes
+    /// on.
+    pub(crate) fn execute<'s>(
+        &'s self,
+        run: &mut BlockRun<'_>,
+        txs: &mut TxQueue,
+        count: usize,
+        first: usize,
+        before: Option<BlockDb<'s>>,
+    ) -> EngineResult<(StateChanges, ExecutionStats)> {
+        let envs = (revm_cfg(self.chain), revm_block(self.chain, run.env));
+        let count = count.min(txs.len());
+        let run_txs = &txs.as_slice()[..count];
+        let bounds = split_by_gas(run_txs, self.threads);
+        let ranges = Ranges::new(
+            &bounds,
+            self.min_split,
+            MAX_CHUNKS_PER_THREAD * self.threads,
+        );
+        let db = before.unwrap_or_else(|| BlockDb::new(self.state, self.hashes));
+        let chunks = self.execute_chunks(run, first, &envs, &ranges, run_txs, db)?;
+        let mut stats = ExecutionStats {
+            strategy: Strategy::OptimisticChunks,
+            threads: ranges.initial(),
+            splits: chunks.len().saturating_sub(ranges.initial()) as u64,
+            ..ExecutionStats::default()
+        };
+        let (state, head, taken) = self.check_in_order(&envs, run_txs, chunks, &mut stats)?;
+        // The transactions and receipts are recorded while the changes are computed.
+        let record_taken = || record(run, first, (head, count), taken, txs);
+        let (changes, recorded) = rayon::join(|| state.into_changes(), record_taken);
+        recorded?;
+        Ok((changes?, stats))
+    }
+
+    /// Checks the `chunks` of the run of `txs` in block order, each against the ones before
+    /// it, and executes those that do not hold again, counting executions in `stats`;
+    /// returns the state after the run, the first chunk's length (its transactions are in
+    /// the block already) and the outcomes of the others.
+    fn check_in_order<'s>(
+        &self,
+        envs: &Envs,
+        txs: &[RecoveredTx],
+        mut chunks: Vec<Chunk<'s>>,
+        stats: &mut ExecutionStats,
+    ) -> EngineResult<(ChunkedState<'s>, usize, Taken)> {
+        chunks.sort_unstable_by_key(|chunk| chunk.start);
+        let mut chunks = chunks.into_iter();
+        let head = chunks.next().ok_or_else(|| chunks_error("no chunk"))?;
+        stats.in_order_executions += head.len as u64;
+        stats.executions += (txs.len() - head.len) as u64;
+        let mut after = After {
+            state: ChunkedState::with_updates(head.db.into_parts().0, head.updates),
+            taken: Vec::new(),
+        };
+        for chunk in chunks {
+            let (start, len) = (chunk.start, chunk.len);
+            if let Some(db) = after.take(chunk)? {
+                stats.aborts += 1;
+                stats.in_order_executions += len as u64;
+                let again = txs
+                    .get(start..start + len)
+                    .ok_or_else(|| chunks_error("a chunk past its end"))?;
+                let (db, outcomes) = self.again(envs, db, again)?;
+                after.state = ChunkedState::new(db);
+                after.taken.push((start, outcomes));
+            }
+        }
+        Ok((after.state, head.len, after.taken))
+    }
+
+    /// Executes the first range of `ranges` in order on `db` (the state before it) into
+    /// `run` (the run starts at block position `first`) on this thread, every other one on a
+    /// thread of its own over the state before the run, and the ranges the threads split
+    /// off when they run out; returns the chunks in any order.
+    fn execute_chunks<'s>(
+        &'s self,
+        run: &mut BlockRun<'_>,
+        first: usize,
+        envs: &Envs,
+        ranges: &Ranges,
+        txs: &[RecoveredTx],
+        db: BlockDb<'s>,
+    ) -> EngineResult<Vec<Chunk<'s>>> {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (1..ranges.initial())
+                .map(|slot| {
+                    let range = (slot, ranges.start(slot));
+                    scope.spawn(move || self.work(envs, ranges, txs, Some(range), Vec::new()))
+                })
+                .collect();
+            let head = self.first_chunk(run, first, envs, ranges, txs, db)?;
+            let mut chunks = self.work(envs, ranges, txs, None, vec![head])?;
+            for handle in handles {
+                let more = handle
+                    .join()
+                    .map_err(|_| EngineError::Evm("a chunk's execution panicked".into()))??;
+                chunks.extend(more);
+            }
+            Ok(chunks)
+        })
+    }
+
+    /// Executes the first range of `ranges` in order on `db`, the exact state before it,
+    /// into `run` (the run starts at block position `first`): its transactions are copied,
+    /// since the other threads read the run's, and go into the block as they run.
+    fn first_chunk<'s>(
+        &'s self,
+        run: &mut BlockRun<'_>,
+        first: usize,
+        envs: &Envs,
+        ranges: &Ranges,
+        txs: &[RecoveredTx],
+        db: BlockDb<'s>,
+    ) -> EngineResult<Chunk<'s>> {
+        let mut db = ChunkDb::exact(db.reserve(accounts_of(ranges.len(0))));
+        let mut len = 0;
+        let claimed = std::iter::from_fn(|| ranges.claim(0)).map(|index| {
+            len += 1;
+            txs[index].clone()
+        });
+        self.execute_exact(run, envs, &mut db, first, claimed)?;
+        Ok(Chunk {
+            start: 0,
+            len,
+            db,
+            outcomes: Vec::new(),
+            updates: Updates::default(),
+        })
+    }
+
+    /// Executes `range` of `ranges` (slot and start), if any, over the state before the
+    /// run, then the ranges this thread splits off the others until none is left to split;
+    /// then computes the updates of the accounts of these chunks and of `done`, the ones it
+    /// executed before. Returns them all.
+    fn work<'s>(
+        &'s self,
+        envs: &Envs,
+        ranges: &Ranges,
+        txs: &[RecoveredTx],
+        range: Option<(usize, usize)>,
+        mut done: Vec<Chunk<'s>>,
+    ) -> EngineResult<Vec<Chunk<'s>>> {
+        let mut next = range.or_else(|| ranges.steal());
+        while let Some((slot, start)) = next {
+            let mut db = self.recording_db(ranges.len(slot));
+            let claimed = std::iter::from_fn(|| ranges.claim(slot)).map(|index| &txs[index]);
+            let outcomes = self.run_chunk(envs, &mut db, claimed)?;
+            done.push(Chunk {
+                start,
+                len: outcomes.len(),
+                db,
+                outcomes,
+                updates: Updates::default(),
+            });
+            next = ranges.steal();
+        }
+        // Once no range is left to split: until then, executing comes first.
+        for chunk in &mut done {
+            chunk.updates = chunk.db.db.small_updates()?;
+        }
+        Ok(done)
+    }
+
+    /// The database of a chunk of `txs` transactions over the state before the run, logging
+    /// what it reads.
+    fn recording_db(&self, txs: usize) -> ChunkDb<'_> {
+        let db = BlockDb::new(self.state, self.hashes).reserve(accounts_of(txs));
+        ChunkDb::new(db.recording_reads())
+    }
+
+    /// Executes `txs` in order on `db`, with gas counted from the first; their outcomes.
+    fn run_chunk<'t>(
+        &self,
+        envs: &Envs,
+        db: &mut ChunkDb<'_>,
+        txs: impl IntoIterator<Item = &'t RecoveredTx>,
+    ) -> EngineResult<Vec<Outcome>> {
+        let mut outcomes = Vec::new();
+        // The run's gas limits all fit in the block.
+        self.run_txs(envs, db, txs, (0, u64::MAX), |_, outcome| {
+            outcomes.push(outcome);
+            Ok(())
+        })?;
+        Ok(outcomes)
+    }
+
+    /// Executes `txs`, a chunk that did not hold, again in order on `db` (the state after
+    /// the transactions before them); returns the state after them and their outcomes.
+    fn again<'s>(
+        &self,
+        envs: &Envs,
+        db: BlockDb<'s>,
+        txs: &[RecoveredTx],
+    ) -> EngineResult<(BlockDb<'s>, Vec<Outcome>)> {
+        let mut db = ChunkDb::exact(db);
+        let outcomes = self.run_chunk(envs, &mut db, txs)?;
+        Ok((db.into_parts().0, outcomes))
+    }
+}
+
+/// The state after the chunks checked so far, and the outcomes of the chunks taken.
+struct After<'s> {
+    state: ChunkedState<'s>,
+    taken: Taken,
+}
+
+impl<'s> After<'s> {
+    /// Checks `chunk` against the state so far and takes it; when it does not hold, returns
+    /// the state so far as one database, on which the chunk's transactions must run again
+    /// (then [`Self::state`] is empty until they have).
+    fn take(&mut self, mut chunk: Chunk<'s>) -> EngineResult<Option<BlockDb<'s>>> {
+        let Some(shared) = chunk.db.holds_after(&mut self.state)? else {
+            return Ok(Some(std::mem::take(&mut self.state).into_one()));
+        };
+        let (db, pending) = chunk.db.into_parts();
+        self.state.add(db, shared, chunk.updates);
+        for (recipient, total) in pending {
+            self.state.credit(recipient, total)?;
+        }
+        self.taken.push((chunk.start, chunk.outcomes));
+        Ok(None)
+    }
+}
+
+/// Adds the run's transactions (from block position `first`), taken from `txs`, with the
+/// outcomes of its chunks after the first, `taken`, to the block: `head` (the first chunk's,
+/// in the block already) and `count` (all).
+fn record(
+    run: &mut BlockRun<'_>,
+    first: usize,
+    (head, count): (usize, usize),
+    taken: Taken,
+    txs: &mut TxQueue,
+) -> EngineResult<()> {
+    // The first chunk's transactions went into the block as copies.
+    txs.by_ref().take(head).for_each(drop);
+    let mut position = head;
+    for (start, outcomes) in taken {
+        if start != position {
+            return Err(chunks_error("they do not follow each other"));
+        }
+        position += outcomes.len();
+        // Their receipts count gas from the start of the chunk.
+        let gas_before = run.out.gas_used;
+        for (offset, outcome) in outcomes.into_iter().enumerate() {
+            let tx = txs
+                .next()
+                .ok_or_else(|| chunks_error("too many outcomes"))?;
+            match outcome {
+                Outcome::Executed(mut receipt) => {
+                    receipt.add_gas_before(gas_before);
+                    run.push_in_order(receipt.with_tx(tx));
+                }
+                // Left out: the gas used so far does not change.
+                failed => record_one(run, first + start + offset, tx, failed)?,
+            }
+        }
+    }
+    if position != count {
+        return Err(chunks_error("they do not cover the run"));
+    }
+    Ok(())
+}
+
+/// An internal error: the chunks of a run do not add up to it.
+fn chunks_error(why: &str) -> EngineError {
+    EngineError::Evm(format!("optimistic chunks of a run: {why}"))
+}
+
+/// Where the chunks of `txs` start, and their end: at most `parts` contiguous chunks of
+/// about equal gas limits.
+fn split_by_gas(txs: &[RecoveredTx], parts: usize) -> Vec<usize> {
+    let total: u64 = txs.iter().map(|tx| tx.tx.gas_limit()).sum();
+    let parts = parts.clamp(1, txs.len().max(1));
+    let mut bounds = Vec::with_capacity(parts + 1);
+    bounds.push(0);
+    // Chunk `k` starts where the gas passes k/parts of the total.
+    let mut gas = 0u64;
+    for (i, tx) in txs.iter().enumerate() {
+        gas = gas.saturating_add(tx.tx.gas_limit());
+        let done = (u128::from(gas) * parts as u128 / u128::from(total.max(1))) as usize;
+        if done >= bounds.len() && bounds.len() < parts && i + 1 < txs.len() {
+            bounds.push(i + 1);
+        }
+    }
+    bounds.push(txs.len());
+    bounds
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_utils::eip1559;
+    use crate::workload::Wallet;
+    use alloy_primitives::{Address, Bytes, TxKind, U256};
+
+    fn txs(gas: &[u64]) -> Vec<RecoveredTx> {
+        let wallet = Wallet::new(1);
+        gas.iter()
+            .enumerate()
+            .map(|(i, g)| {
+                eip1559(
+                    &wallet,
+                    i as u64,
+                    TxKind::Call(Address::ZERO),
+                    U256::ZERO,
+                    Bytes::new(),
+                    *g,
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn chunks_have_about_equal_gas() {
+        assert_eq!(split_by_gas(&txs(&[21_000; 10]), 2), [0, 5, 10]);
+        assert_eq!(split_by_gas(&txs(&[21_000; 9]), 3), [0, 3, 6, 9]);
+        let uneven = txs(&[90_000, 10_000, 10_000, 10_000]);
+        assert_eq!(split_by_gas(&uneven, 2), [0, 1, 4]);
+        assert_eq!(split_by_gas(&txs(&[21_000; 3]), 8), [0, 1, 2, 3]);
+        assert_eq!(split_by_gas(&txs(&[21_000]), 2), [0, 1]);
+        assert_eq!(split_by_gas(&[], 2), [0, 0]);
+    }
+}
