@@ -151,8 +151,21 @@ impl<'a> ChunkedState<'a> {
     }
 
     /// Whether this state still gives every value of `reads` (read from the state before
-    /// the run by the next chunk); if so, the accounts the chunk shares with it.
+    /// the run by the next chunk); if so, the accounts the chunk shares with it. Long lists
+    /// are checked on all cores.
     pub(crate) fn check(&self, reads: &[ProviderRead]) -> Option<Shared> {
+        if reads.len() < 2 * CHECK_BATCH {
+            return self.check_batch(reads);
+        }
+        let batches: Option<Vec<Shared>> = reads
+            .par_chunks(CHECK_BATCH)
+            .map(|batch| self.check_batch(batch))
+            .collect();
+        Some(batches?.into_iter().flatten().collect())
+    }
+
+    /// [`Self::check`] on one thread.
+    fn check_batch(&self, reads: &[ProviderRead]) -> Option<Shared> {
         let mut shared = Vec::new();
         for read in reads {
             let (ProviderRead::Account(address, _) | ProviderRead::Slot(address, ..)) = read;
@@ -321,6 +334,13 @@ impl BlockDb<'_> {
         Updates::sorted(self.small_accounts(), self.accounts.len(), &self.code)
     }
 }
+
+/// Reads checked by one task (few in the unit tests, so that their small blocks are
+/// checked in batches too).
+#[cfg(not(test))]
+const CHECK_BATCH: usize = 4096;
+#[cfg(test)]
+const CHECK_BATCH: usize = 8;
 
 /// Slots above which an account's changes are computed by a task of their own.
 const BIG_ACCOUNT_SLOTS: usize = 2048;
