@@ -6,7 +6,9 @@ use alloy_primitives::{
     Address, B256, Bytes, KECCAK256_EMPTY, U256,
     map::{Entry, HashMap},
 };
-use altius_state::{Account, AccountUpdate, StateChanges, StateError, StateProvider};
+use altius_state::{
+    Account, AccountChanges, AccountUpdate, StateChanges, StateError, StateProvider,
+};
 use revm::{
     database_interface::{DBErrorMarker, Database},
     state::{Account as EvmAccount, AccountInfo, Bytecode, EvmState},
@@ -285,11 +287,10 @@ impl<'a> BlockDb<'a> {
     /// Everything the applied transactions changed, in a deterministic order.
     pub(crate) fn into_changes(self) -> Result<StateChanges, DbError> {
         let (mut accounts, code) = self.updates(&self.code)?;
-        // Sorted in place (addresses are unique, so an unstable sort is exact), then collected
-        // at once: the map's own stable sort finds them in order, and bulk-builds it.
+        // Sorted in place (addresses are unique, so an unstable sort is exact).
         accounts.sort_unstable_by_key(|update| update.0);
         Ok(StateChanges {
-            accounts: accounts.into_iter().collect(),
+            accounts: AccountChanges::from_sorted(accounts),
             code: code.into_iter().collect(),
         })
     }

@@ -7,7 +7,7 @@ use alloy_primitives::{
     Address, B256, Bytes, KECCAK256_EMPTY, U256,
     map::{Entry, HashMap},
 };
-use altius_state::{Account, AccountUpdate, StateChanges};
+use altius_state::{Account, AccountChanges, AccountUpdate, StateChanges};
 use rayon::prelude::*;
 use revm::bytecode::Bytecode;
 
@@ -247,24 +247,19 @@ impl<'a> ChunkedState<'a> {
             }
         }
         let code = &code;
-        // Still to compute: the parts without updates (their accounts with few slots), and
-        // each account with many slots (a token every chunk used) on its own, so that one
-        // part does not hold up the others. The dirty accounts come after.
-        let mut big = Vec::new();
-        for part in &self.parts {
-            big.extend(part.accounts.iter().filter(|(address, cached)| {
-                cached.storage.len() > BIG_ACCOUNT_SLOTS && dirty.binary_search(address).is_err()
-            }));
-        }
-        let bare: Vec<&BlockDb<'_>> = (self.parts.iter().zip(&self.updates))
-            .filter_map(|(part, updates)| updates.is_none().then_some(part))
-            .collect();
-        let tasks = bare.len() + big.len();
-        let computed: Vec<Updates> = (0..tasks)
+        let tasks = self.tasks(&dirty);
+        let computed: Vec<(Updates, bool)> = tasks
             .into_par_iter()
-            .map(|task| match bare.get(task) {
-                Some(part) => Updates::sorted(part.small_accounts(), part.accounts.len(), code),
-                None => Updates::sorted([big[task - bare.len()]], 1, code),
+            .map(|task| {
+                let updates = match task {
+                    Task::Part(part) => {
+                        Updates::sorted(part.small_accounts(), part.accounts.len(), code)
+                    }
+                    Task::Account(account) | Task::Dirty(account) => {
+                        Updates::sorted([account], 1, code)
+                    }
+                }?;
+                Ok((updates, !matches!(task, Task::Dirty(_))))
             })
             .collect::<Result<_, DbError>>()?;
         // The code a dirty account was given, if any, is the same in its part's updates and in
@@ -272,21 +267,18 @@ impl<'a> ChunkedState<'a> {
         // the code the earlier one left, so only the later chunk can have changed it, and fee
         // payments change no code.
         let (mut lists, mut deployed) = (Vec::new(), Vec::new());
-        for updates in self.updates.drain(..).flatten().chain(computed) {
-            lists.push(updates.accounts);
+        let precomputed = self
+            .updates
+            .drain(..)
+            .flatten()
+            .map(|updates| (updates, true));
+        for (updates, filtered) in precomputed.chain(computed) {
+            lists.push((updates.accounts, filtered));
             deployed.extend(updates.deployed);
         }
-        // Every account is in one part: the lists merge into one in order (without the
-        // dirty accounts), and the map is bulk-built from it while those are computed.
-        let this = &self;
-        let (accounts, dirty_updates) = rayon::join(
-            || merge_sorted(lists, &dirty).into_iter().collect(),
-            || this.updates_of(&dirty, code),
-        );
-        let mut accounts: std::collections::BTreeMap<_, _> = accounts;
-        let dirty_updates = dirty_updates?;
-        deployed.extend(dirty_updates.deployed);
-        accounts.extend(dirty_updates.accounts);
+        // Every account is in one part: the lists merge into one in order (the dirty
+        // accounts only from their own lists).
+        let accounts = AccountChanges::from_sorted(merge_sorted(lists, &dirty));
         self.parts.into_par_iter().for_each(drop);
         Ok(StateChanges {
             accounts,
@@ -294,30 +286,44 @@ impl<'a> ChunkedState<'a> {
         })
     }
 
-    /// The updates of `addresses`, each from the part holding it, on all cores.
-    fn updates_of(
-        &self,
-        addresses: &[Address],
-        code: &HashMap<B256, Bytecode>,
-    ) -> Result<Updates, DbError> {
-        let found: Vec<_> = addresses
-            .iter()
-            .filter_map(|address| {
-                let part = self.holder(address)?;
-                self.parts[part].accounts.get_key_value(address)
-            })
+    /// What is left to compute (see [`Task`]), given the `dirty` accounts (sorted).
+    fn tasks<'s>(&'s self, dirty: &[Address]) -> Vec<Task<'s, 'a>> {
+        let mut tasks: Vec<Task<'s, 'a>> = (self.parts.iter().zip(&self.updates))
+            .filter_map(|(part, updates)| updates.is_none().then_some(Task::Part(part)))
             .collect();
-        let each: Vec<Updates> = found
-            .into_par_iter()
-            .map(|account| Updates::sorted([account], 1, code))
-            .collect::<Result<_, DbError>>()?;
-        let mut all = Updates::default();
-        for updates in each {
-            all.accounts.extend(updates.accounts);
-            all.deployed.extend(updates.deployed);
+        for part in &self.parts {
+            tasks.extend(
+                part.accounts
+                    .iter()
+                    .filter(|(address, cached)| {
+                        cached.storage.len() > BIG_ACCOUNT_SLOTS
+                            && dirty.binary_search(address).is_err()
+                    })
+                    .map(Task::Account),
+            );
         }
-        Ok(all)
+        tasks.extend(dirty.iter().filter_map(|address| {
+            let part = self.holder(address)?;
+            self.parts[part]
+                .accounts
+                .get_key_value(address)
+                .map(Task::Dirty)
+        }));
+        tasks
     }
+}
+
+/// A part of [`ChunkedState::into_changes`]'s work, run on any core.
+enum Task<'s, 'a> {
+    /// The accounts with few slots of a part whose updates were not computed when it was
+    /// added.
+    Part(&'s BlockDb<'a>),
+    /// An account with many slots (a token every chunk used), on its own so that one part
+    /// does not hold up the others.
+    Account((&'s Address, &'s CachedAccount)),
+    /// An account changed since its part's updates were computed (taken from a later part,
+    /// paid fees).
+    Dirty((&'s Address, &'s CachedAccount)),
 }
 
 impl BlockDb<'_> {
@@ -373,20 +379,20 @@ impl Updates {
     }
 }
 
-/// Lists sorted by address, with no address in two of them, merged into one sorted list
-/// without the addresses in `skip` (sorted).
-fn merge_sorted<T>(lists: Vec<Vec<(Address, T)>>, skip: &[Address]) -> Vec<(Address, T)> {
-    let mut merged = Vec::with_capacity(lists.iter().map(Vec::len).sum());
+/// Lists sorted by address, with no address in two of them, merged into one sorted list;
+/// the addresses in `skip` (sorted) are left out of the lists marked to be filtered.
+fn merge_sorted<T>(lists: Vec<(Vec<(Address, T)>, bool)>, skip: &[Address]) -> Vec<(Address, T)> {
+    let mut merged = Vec::with_capacity(lists.iter().map(|(list, _)| list.len()).sum());
     let mut lists: Vec<_> = lists
         .into_iter()
-        .filter(|list| !list.is_empty())
-        .map(|list| list.into_iter().peekable())
+        .filter(|(list, _)| !list.is_empty())
+        .map(|(list, filtered)| (list.into_iter().peekable(), filtered && !skip.is_empty()))
         .collect();
-    let keep = |item: &(Address, T)| skip.is_empty() || skip.binary_search(&item.0).is_err();
+    let keep = |item: &(Address, T)| skip.binary_search(&item.0).is_err();
     loop {
         // The list whose next address is the lowest.
         let mut lowest: Option<(usize, Address)> = None;
-        for (index, list) in lists.iter_mut().enumerate() {
+        for (index, (list, _)) in lists.iter_mut().enumerate() {
             if let Some((address, _)) = list.peek()
                 && lowest.is_none_or(|(_, low)| *address < low)
             {
@@ -397,11 +403,14 @@ fn merge_sorted<T>(lists: Vec<Vec<(Address, T)>>, skip: &[Address]) -> Vec<(Addr
             return merged;
         };
         if lists.len() == 1 {
-            merged.extend(lists.pop().into_iter().flatten().filter(keep));
+            if let Some((list, filtered)) = lists.pop() {
+                merged.extend(list.filter(|item| !filtered || keep(item)));
+            }
             return merged;
         }
-        merged.extend(lists[index].next().filter(keep));
-        if lists[index].peek().is_none() {
+        let (list, filtered) = &mut lists[index];
+        merged.extend(list.next().filter(|item| !*filtered || keep(item)));
+        if list.peek().is_none() {
             drop(lists.swap_remove(index));
         }
     }
@@ -412,4 +421,39 @@ fn is_empty(account: &Account) -> bool {
     account.nonce == 0
         && account.balance.is_zero()
         && (account.code_hash == KECCAK256_EMPTY || account.code_hash.is_zero())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::merge_sorted;
+    use alloy_primitives::Address;
+
+    fn a(byte: u8) -> Address {
+        Address::repeat_byte(byte)
+    }
+
+    #[test]
+    fn sorted_lists_merge_in_order_without_the_skipped_addresses_of_filtered_lists() {
+        let lists = vec![
+            (vec![(a(1), 'a'), (a(4), 'b'), (a(6), 'c')], true),
+            (vec![(a(2), 'd'), (a(3), 'e')], true),
+            (vec![], true),
+            // The skipped addresses' own list.
+            (vec![(a(3), 'f'), (a(5), 'g')], false),
+        ];
+        let merged = merge_sorted(lists, &[a(3), a(4)]);
+        assert_eq!(
+            merged,
+            [
+                (a(1), 'a'),
+                (a(2), 'd'),
+                (a(3), 'f'),
+                (a(5), 'g'),
+                (a(6), 'c')
+            ]
+        );
+        let merged = merge_sorted(vec![(vec![(a(1), 'x'), (a(2), 'y')], true)], &[a(2)]);
+        assert_eq!(merged, [(a(1), 'x')]);
+        assert!(merge_sorted::<char>(vec![], &[]).is_empty());
+    }
 }

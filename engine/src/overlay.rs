@@ -2,8 +2,10 @@
 //! [`merge_changes`], which adds the changes of the block's next part to them.
 
 use alloy_primitives::{Address, B256, Bytes, U256};
-use altius_state::{Account, AccountUpdate, StateChanges, StateProvider, StateResult};
-use std::collections::btree_map::Entry;
+use altius_state::{
+    Account, AccountChanges, AccountUpdate, StateChanges, StateProvider, StateResult,
+};
+use std::{cmp::Ordering, collections::btree_map::Entry};
 
 /// `base` with `changes` applied.
 pub(crate) struct Overlay<'a> {
@@ -59,36 +61,47 @@ pub(crate) fn merge_changes(
         *acc = next;
         return Ok(());
     }
-    if acc.accounts.len() < next.accounts.len() {
-        // Fold the smaller, earlier changes into the larger, later ones.
-        let earlier = std::mem::replace(acc, next);
-        for (hash, code) in earlier.code {
-            acc.code.entry(hash).or_insert(code);
-        }
-        for (address, prev) in earlier.accounts {
-            let merged = match acc.accounts.remove(&address) {
-                None => Some(prev),
-                Some(update) => merge_account(base, address, prev, update)?,
-            };
-            if let Some(update) = merged {
-                acc.accounts.insert(address, update);
-            }
-        }
-        return Ok(());
-    }
+    // The same hash is the same code.
     acc.code.extend(next.code);
-    for (address, update) in next.accounts {
-        let merged = match acc.accounts.entry(address) {
-            Entry::Vacant(entry) => {
-                entry.insert(update);
-                continue;
+    // Both lists are sorted: one pass merges them.
+    let (mut earlier, mut later) = (
+        std::mem::take(&mut acc.accounts).into_iter(),
+        next.accounts.into_iter(),
+    );
+    let mut merged = Vec::with_capacity(earlier.len() + later.len());
+    let (mut prev, mut update) = (earlier.next(), later.next());
+    loop {
+        match (prev.take(), update.take()) {
+            (Some(p), Some(u)) => match p.0.cmp(&u.0) {
+                Ordering::Less => {
+                    merged.push(p);
+                    (prev, update) = (earlier.next(), Some(u));
+                }
+                Ordering::Greater => {
+                    merged.push(u);
+                    (prev, update) = (Some(p), later.next());
+                }
+                Ordering::Equal => {
+                    if let Some(both) = merge_account(base, p.0, p.1, u.1)? {
+                        merged.push((p.0, both));
+                    }
+                    (prev, update) = (earlier.next(), later.next());
+                }
+            },
+            (Some(p), None) => {
+                merged.push(p);
+                merged.extend(earlier);
+                break;
             }
-            Entry::Occupied(entry) => merge_account(base, address, entry.remove(), update)?,
-        };
-        if let Some(update) = merged {
-            acc.accounts.insert(address, update);
+            (None, Some(u)) => {
+                merged.push(u);
+                merged.extend(later);
+                break;
+            }
+            (None, None) => break,
         }
     }
+    acc.accounts = AccountChanges::from_sorted(merged);
     Ok(())
 }
 

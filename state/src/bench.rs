@@ -256,7 +256,7 @@ fn initial_account(i: u64, accounts: u64) -> AccountUpdate {
 /// two slots, and the hot contract writes `updates / 5` slots.
 fn update_block(accounts: u64, updates: u64) -> StateChanges {
     let mut rng = Mix(accounts ^ updates.rotate_left(32));
-    let mut changes = StateChanges::default();
+    let mut changed = Vec::with_capacity(updates as usize);
     for _ in 0..updates {
         let i = rng.below(accounts);
         let mut storage = std::collections::BTreeMap::new();
@@ -276,12 +276,16 @@ fn update_block(accounts: u64, updates: u64) -> StateChanges {
             wipe_storage: false,
             storage,
         };
-        changes.accounts.insert(address(i), update);
+        changed.push((address(i), update));
     }
+    // Collected at once: inserting one by one in random order would move the list each time.
+    let mut changes = StateChanges {
+        accounts: changed.into_iter().collect(),
+        ..StateChanges::default()
+    };
     let hot = changes
         .accounts
-        .entry(address(0))
-        .or_insert_with(|| initial_account(0, 0));
+        .get_or_insert_with(address(0), || initial_account(0, 0));
     hot.storage.clear();
     for _ in 0..updates / 5 {
         let slot = rng.below(hot_slots(accounts) * 2);

@@ -1,7 +1,11 @@
 //! The values a block changes: accounts, storage slots and new code.
 
-use alloy_primitives::{Address, B256, Bytes, KECCAK256_EMPTY, U256};
+use alloy_primitives::{B256, Bytes, KECCAK256_EMPTY, U256};
 use std::collections::BTreeMap;
+
+mod accounts;
+
+pub use accounts::AccountChanges;
 
 /// An account without its storage.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -46,8 +50,8 @@ pub struct AccountUpdate {
 /// All state changes of one block.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct StateChanges {
-    /// Changed accounts.
-    pub accounts: BTreeMap<Address, AccountUpdate>,
+    /// Changed accounts, in address order.
+    pub accounts: AccountChanges,
     /// Code deployed by the block, by its keccak256 hash.
     pub code: BTreeMap<B256, Bytes>,
 }

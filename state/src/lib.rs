@@ -40,7 +40,7 @@ mod tries;
 mod tests;
 
 pub use bench::{StateBenchReport, run_state_bench};
-pub use changes::{Account, AccountUpdate, StateChanges};
+pub use changes::{Account, AccountChanges, AccountUpdate, StateChanges};
 pub use db::{StateConfig, StateDb};
 pub use error::{StateError, StateResult};
 pub use genesis_root::state_root_of;
