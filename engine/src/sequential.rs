@@ -122,7 +122,7 @@ impl BlockRun<'_> {
         bloom: Option<Bloom>,
     ) -> EngineResult<()> {
         let gas_before = self.out.gas_used;
-        let executed = executed_tx(
+        let executed = tx_receipt(
             self.chain,
             self.env,
             gas_before,
@@ -224,7 +224,7 @@ impl TxReceipt {
 
 /// The receipt of `tx`, executed with `result` after `gas_before` was used in the block (its
 /// sender's nonce was `nonce_before`); the logs bloom is `bloom` or computed here.
-pub(crate) fn executed_tx(
+pub(crate) fn tx_receipt(
     chain: &ChainSpec,
     env: &BlockEnv,
     gas_before: u64,

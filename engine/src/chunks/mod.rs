@@ -29,7 +29,7 @@ use crate::{
     evm::{revm_block, revm_cfg},
     messages::GAS_LIMIT_REACHED,
     parallel_evm::OpDeferredFees,
-    sequential::{BlockRun, TxReceipt, executed_tx},
+    sequential::{BlockRun, TxReceipt, tx_receipt},
     tx::to_op_tx,
 };
 use alloy_consensus::Transaction as _;
@@ -225,7 +225,7 @@ impl ChunkRound<'_> {
                 db.db.apply(state)?;
                 db.pay(fees)?;
                 let bloom = logs_bloom(result.logs());
-                let receipt = executed_tx(
+                let receipt = tx_receipt(
                     self.chain,
                     self.env,
                     gas,
