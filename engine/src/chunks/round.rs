@@ -31,6 +31,15 @@ struct Chunk<'a> {
     updates: Updates,
 }
 
+/// What the threads of a run share: revm's environments, the ranges they claim and split,
+/// and the run's transactions, read in place.
+#[derive(Clone, Copy)]
+struct Threads<'r> {
+    envs: &'r Envs,
+    ranges: &'r Ranges,
+    txs: &'r [RecoveredTx],
+}
+
 /// The outcomes of the chunks taken, in block order, each with its start in the run.
 type Taken = Vec<(usize, Vec<Outcome>)>;
 
@@ -59,7 +68,12 @@ impl ChunkRound<'_> {
             MAX_CHUNKS_PER_THREAD * self.threads,
         );
         let db = before.unwrap_or_else(|| BlockDb::new(self.state, self.hashes));
-        let chunks = self.execute_chunks(run, first, &envs, &ranges, run_txs, db)?;
+        let threads = Threads {
+            envs: &envs,
+            ranges: &ranges,
+            txs: run_txs,
+        };
+        let chunks = self.execute_chunks(run, first, threads, db)?;
         let mut stats = ExecutionStats {
             strategy: Strategy::OptimisticChunks,
             threads: ranges.initial(),
@@ -110,28 +124,26 @@ impl ChunkRound<'_> {
         Ok((after.state, head.len, after.taken))
     }
 
-    /// Executes the first range of `ranges` in order on `db` (the state before it) into
-    /// `run` (the run starts at block position `first`) on this thread, every other one on a
-    /// thread of its own over the state before the run, and the ranges the threads split
-    /// off when they run out; returns the chunks in any order.
+    /// Executes the first of the `threads`' ranges in order on `db` (the state before it)
+    /// into `run` (the run starts at block position `first`) on this thread, every other one
+    /// on a thread of its own over the state before the run, and the ranges the threads
+    /// split off when they run out; returns the chunks in any order.
     fn execute_chunks<'s>(
         &'s self,
         run: &mut BlockRun<'_>,
         first: usize,
-        envs: &Envs,
-        ranges: &Ranges,
-        txs: &[RecoveredTx],
+        threads: Threads<'_>,
         db: BlockDb<'s>,
     ) -> EngineResult<Vec<Chunk<'s>>> {
         std::thread::scope(|scope| {
-            let handles: Vec<_> = (1..ranges.initial())
+            let handles: Vec<_> = (1..threads.ranges.initial())
                 .map(|slot| {
-                    let range = (slot, ranges.start(slot));
-                    scope.spawn(move || self.work(envs, ranges, txs, Some(range), Vec::new()))
+                    let range = (slot, threads.ranges.start(slot));
+                    scope.spawn(move || self.work(threads, Some(range), Vec::new()))
                 })
                 .collect();
-            let head = self.first_chunk(run, first, envs, ranges, txs, db)?;
-            let mut chunks = self.work(envs, ranges, txs, None, vec![head])?;
+            let head = self.first_chunk(run, first, threads, db)?;
+            let mut chunks = self.work(threads, None, vec![head])?;
             for handle in handles {
                 let more = handle
                     .join()
@@ -142,16 +154,14 @@ impl ChunkRound<'_> {
         })
     }
 
-    /// Executes the first range of `ranges` in order on `db`, the exact state before it,
-    /// into `run` (the run starts at block position `first`): its transactions are copied,
-    /// since the other threads read the run's, and go into the block as they run.
+    /// Executes the first of the `threads`' ranges in order on `db`, the exact state before
+    /// it, into `run` (the run starts at block position `first`): its transactions are
+    /// copied, since the other threads read the run's, and go into the block as they run.
     fn first_chunk<'s>(
         &'s self,
         run: &mut BlockRun<'_>,
         first: usize,
-        envs: &Envs,
-        ranges: &Ranges,
-        txs: &[RecoveredTx],
+        Threads { envs, ranges, txs }: Threads<'_>,
         db: BlockDb<'s>,
     ) -> EngineResult<Chunk<'s>> {
         let mut db = ChunkDb::exact(db.reserve(accounts_of(ranges.len(0))));
@@ -170,15 +180,13 @@ impl ChunkRound<'_> {
         })
     }
 
-    /// Executes `range` of `ranges` (slot and start), if any, over the state before the
-    /// run, then the ranges this thread splits off the others until none is left to split;
-    /// then computes the updates of the accounts of these chunks and of `done`, the ones it
-    /// executed before. Returns them all.
+    /// Executes `range` of the `threads`' ranges (slot and start), if any, over the state
+    /// before the run, then the ranges this thread splits off the others until none is left
+    /// to split; then computes the updates of the accounts of these chunks and of `done`,
+    /// the ones it executed before. Returns them all.
     fn work<'s>(
         &'s self,
-        envs: &Envs,
-        ranges: &Ranges,
-        txs: &[RecoveredTx],
+        Threads { envs, ranges, txs }: Threads<'_>,
         range: Option<(usize, usize)>,
         mut done: Vec<Chunk<'s>>,
     ) -> EngineResult<Vec<Chunk<'s>>> {
