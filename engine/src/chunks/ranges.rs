@@ -7,12 +7,15 @@
 //! claimed exactly once. Which thread executes which transaction depends on timing; the
 //! result does not (each range is checked against the ranges before it in block order).
 
+use crossbeam_utils::CachePadded;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 /// The ranges of a run's transactions, by slot.
 pub(super) struct Ranges {
-    /// (next, end) of each range: next in the high half, end in the low half.
-    slots: Vec<AtomicU64>,
+    /// (next, end) of each range: next in the high half, end in the low half. Each on a
+    /// cache line of its own: its owner changes it at every transaction, and words sharing
+    /// a line would make the threads' cores pass the line back and forth.
+    slots: Vec<CachePadded<AtomicU64>>,
     /// Slots taken: the initial ranges, then the stolen ones (it may pass the number of
     /// slots: the thieves that found none left).
     used: AtomicUsize,
@@ -32,7 +35,9 @@ impl Ranges {
     pub(super) fn new(bounds: &[usize], min_split: usize, max_ranges: usize) -> Self {
         let initial = bounds.len().saturating_sub(1);
         let capacity = max_ranges.max(initial);
-        let slots: Vec<AtomicU64> = (0..capacity).map(|_| AtomicU64::new(0)).collect();
+        let slots: Vec<_> = (0..capacity)
+            .map(|_| CachePadded::new(AtomicU64::new(0)))
+            .collect();
         for (slot, pair) in slots.iter().zip(bounds.windows(2)) {
             slot.store(pack(pair[0], pair[1]), Ordering::Relaxed);
         }
