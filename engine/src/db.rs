@@ -124,24 +124,37 @@ impl CachedAccount {
 
     /// What the block did to this account, or `None` when it changed nothing.
     fn update(&self) -> Option<AccountUpdate> {
-        let wipe_storage = self.wiped && self.original.is_some();
-        let Some(current) = self.current else {
-            return self.original.map(|_| AccountUpdate {
-                account: None,
-                wipe_storage: true,
-                storage: Default::default(),
-            });
-        };
-        let storage = self.changed_slots();
-        if Some(current) == self.original && storage.is_empty() && !wipe_storage {
-            return None;
-        }
-        Some(AccountUpdate {
-            account: Some(current),
-            wipe_storage,
-            storage,
+        account_update(self.original, self.current, self.wiped, || {
+            self.changed_slots()
         })
     }
+}
+
+/// What a block did to an account that was `original` before it and is `current` after it,
+/// its storage `wiped` or not, with `changed_slots`; `None` when it changed nothing.
+fn account_update(
+    original: Option<Account>,
+    current: Option<Account>,
+    wiped: bool,
+    changed_slots: impl FnOnce() -> std::collections::BTreeMap<U256, U256>,
+) -> Option<AccountUpdate> {
+    let wipe_storage = wiped && original.is_some();
+    let Some(current) = current else {
+        return original.map(|_| AccountUpdate {
+            account: None,
+            wipe_storage: true,
+            storage: Default::default(),
+        });
+    };
+    let storage = changed_slots();
+    if Some(current) == original && storage.is_empty() && !wipe_storage {
+        return None;
+    }
+    Some(AccountUpdate {
+        account: Some(current),
+        wipe_storage,
+        storage,
+    })
 }
 
 /// The revm database of one block (or one call): reads through to the state provider and
@@ -326,12 +339,33 @@ fn push_update(
     accounts: &mut Vec<(Address, AccountUpdate)>,
     deployed: &mut Vec<(B256, Bytes)>,
 ) -> Result<(), DbError> {
-    let Some(update) = cached.update() else {
+    push_account_update(
+        address,
+        cached.original,
+        cached.update(),
+        code,
+        accounts,
+        deployed,
+    )
+}
+
+/// Adds `update`, what the block did to the account at `address` (`original` before it),
+/// if anything, to `accounts`, and the code it was given (looked up in `code`) to
+/// `deployed`.
+fn push_account_update(
+    address: Address,
+    original: Option<Account>,
+    update: Option<AccountUpdate>,
+    code: &HashMap<B256, Bytecode>,
+    accounts: &mut Vec<(Address, AccountUpdate)>,
+    deployed: &mut Vec<(B256, Bytes)>,
+) -> Result<(), DbError> {
+    let Some(update) = update else {
         return Ok(());
     };
     if let Some(account) = update.account
         && account.code_hash != KECCAK256_EMPTY
-        && cached.original.map(|a| a.code_hash) != Some(account.code_hash)
+        && original.map(|a| a.code_hash) != Some(account.code_hash)
     {
         let bytes = code
             .get(&account.code_hash)
@@ -445,6 +479,8 @@ impl Database for BlockDb<'_> {
 
 #[path = "db_chunks.rs"]
 mod chunks;
+#[path = "db_layers.rs"]
+mod layers;
 
 pub(crate) use chunks::{ChunkedState, Shared, Updates};
 

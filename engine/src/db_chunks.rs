@@ -2,7 +2,11 @@
 //! values a chunk read from the state before it, their check against the chunks before it,
 //! fee credits, and the merge of a checked chunk into the chunks before it.
 
-use super::{BlockDb, CachedAccount, DbError, ProviderRead, push_update};
+use super::{
+    BlockDb, CachedAccount, DbError, ProviderRead,
+    layers::{Layer, SortedSlots, layers_give},
+    push_account_update, push_update,
+};
 use alloy_primitives::{
     Address, B256, Bytes, KECCAK256_EMPTY, U256,
     map::{Entry, HashMap},
@@ -59,19 +63,6 @@ impl BlockDb<'_> {
         Ok(balance.checked_add(amount).is_some())
     }
 
-    /// Whether `cached`, an account this database holds, still gives `read` (of the same
-    /// account), a value a later part of the block read from the same provider.
-    fn gives(cached: &CachedAccount, read: &ProviderRead) -> bool {
-        match read {
-            ProviderRead::Account(_, value) => cached.current == *value,
-            ProviderRead::Slot(_, slot, value) => match cached.storage.get(slot) {
-                Some(known) => known.current == *value,
-                // Storage wiped here reads zero; otherwise the provider answers.
-                None => !cached.wiped || value.is_zero(),
-            },
-        }
-    }
-
     /// Takes `next`, the state a later part of the block left for `address`.
     fn absorb_account(&mut self, address: Address, next: CachedAccount) {
         let cached = match self.accounts.entry(address) {
@@ -109,8 +100,9 @@ impl BlockDb<'_> {
 }
 
 /// The state after the chunks of a run taken so far, kept as the chunks' databases over the
-/// state before the run: each account is in one of them, so that a chunk that shares no
-/// account with the ones before it is taken without copying anything.
+/// state before the run: each account is in one of them (a shared one with many slots may be
+/// in several, as layers: see `db::layers`), so that a chunk that shares no account with the
+/// ones before it is taken without copying anything.
 #[derive(Default)]
 pub(crate) struct ChunkedState<'a> {
     parts: Vec<BlockDb<'a>>,
@@ -170,16 +162,13 @@ impl<'a> ChunkedState<'a> {
         for read in reads {
             let (ProviderRead::Account(address, _) | ProviderRead::Slot(address, ..)) = read;
             // One lookup per part, latest first; no part holds most accounts of a chunk.
-            let held = self
-                .parts
-                .iter()
-                .enumerate()
-                .rev()
-                .find_map(|(index, part)| part.accounts.get(address).map(|c| (index, c)));
-            let Some((part, cached)) = held else {
+            let mut held = (self.parts.iter().enumerate().rev())
+                .filter_map(|(index, part)| part.accounts.get(address).map(|c| (index, c)));
+            let Some((part, latest)) = held.next() else {
                 continue;
             };
-            if !BlockDb::gives(cached, read) {
+            let layers = std::iter::once(latest).chain(held.map(|(_, cached)| cached));
+            if !layers_give(layers, read) {
                 return None;
             }
             if matches!(read, ProviderRead::Account(..)) {
@@ -190,12 +179,23 @@ impl<'a> ChunkedState<'a> {
     }
 
     /// Adds the next chunk, checked, and its `updates`: its `shared` accounts go to the
-    /// parts holding them.
+    /// parts holding them, except those with many slots (a token every chunk uses), which
+    /// stay in the chunk as a layer over the parts before it: moving their slots would take
+    /// long on one thread, and their changes are computed from all their layers at the
+    /// end, on all cores.
     pub(crate) fn add(&mut self, mut next: BlockDb<'a>, shared: Shared, updates: Updates) {
         for (address, part) in shared {
+            let Some(account) = next.accounts.get(&address) else {
+                continue;
+            };
+            self.dirty.push(address);
+            let held = self.parts[part].accounts.get(&address);
+            let slots = held.map_or(0, |held| held.storage.len()) + account.storage.len();
+            if slots > BIG_ACCOUNT_SLOTS {
+                continue;
+            }
             if let Some(account) = next.accounts.remove(&address) {
                 self.parts[part].absorb_account(address, account);
-                self.dirty.push(address);
             }
         }
         self.parts.push(next);
@@ -251,15 +251,15 @@ impl<'a> ChunkedState<'a> {
         let computed: Vec<(Updates, bool)> = tasks
             .into_par_iter()
             .map(|task| {
+                let filtered = !matches!(task, Task::Dirty(..));
                 let updates = match task {
                     Task::Part(part) => {
                         Updates::sorted(part.small_accounts(), part.accounts.len(), code)
                     }
-                    Task::Account(account) | Task::Dirty(account) => {
-                        Updates::sorted([account], 1, code)
-                    }
+                    Task::Account(address, layer) => Updates::layered(address, &[layer], code),
+                    Task::Dirty(address, layers) => Updates::layered(&address, &layers, code),
                 }?;
-                Ok((updates, !matches!(task, Task::Dirty(_))))
+                Ok((updates, filtered))
             })
             .collect::<Result<_, DbError>>()?;
         // The code a dirty account was given, if any, is the same in its part's updates and in
@@ -276,10 +276,14 @@ impl<'a> ChunkedState<'a> {
             lists.push((updates.accounts, filtered));
             deployed.extend(updates.deployed);
         }
-        // Every account is in one part: the lists merge into one in order (the dirty
-        // accounts only from their own lists).
-        let accounts = AccountChanges::from_sorted(merge_sorted(lists, &dirty));
-        self.parts.into_par_iter().for_each(drop);
+        // Every account is in one list (a dirty one, layered or not, only in its own): the
+        // lists merge into one in order, while the chunks' databases are freed.
+        let parts = std::mem::take(&mut self.parts);
+        let (merged, ()) = rayon::join(
+            || merge_sorted(lists, &dirty),
+            || parts.into_par_iter().for_each(drop),
+        );
+        let accounts = AccountChanges::from_sorted(merged);
         Ok(StateChanges {
             accounts,
             code: deployed.into_iter().collect(),
@@ -291,25 +295,46 @@ impl<'a> ChunkedState<'a> {
         let mut tasks: Vec<Task<'s, 'a>> = (self.parts.iter().zip(&self.updates))
             .filter_map(|(part, updates)| updates.is_none().then_some(Task::Part(part)))
             .collect();
-        for part in &self.parts {
-            tasks.extend(
-                part.accounts
-                    .iter()
-                    .filter(|(address, cached)| {
-                        cached.storage.len() > BIG_ACCOUNT_SLOTS
-                            && dirty.binary_search(address).is_err()
-                    })
-                    .map(Task::Account),
-            );
+        let clean = |address: &Address| dirty.binary_search(address).is_err();
+        for (part, updates) in self.parts.iter().zip(&self.updates) {
+            // The parts' threads listed (and sorted) their big accounts; the others are
+            // searched.
+            let Some(updates) = updates else {
+                tasks.extend(
+                    (part.accounts.iter())
+                        .filter(|(address, cached)| cached.is_big() && clean(address))
+                        .map(|(address, cached)| Task::Account(address, (cached, None))),
+                );
+                continue;
+            };
+            for (address, sorted) in &updates.big {
+                if let Some((address, cached)) = part.accounts.get_key_value(address)
+                    && clean(address)
+                {
+                    tasks.push(Task::Account(address, (cached, Some(sorted))));
+                }
+            }
         }
-        tasks.extend(dirty.iter().filter_map(|address| {
-            let part = self.holder(address)?;
-            self.parts[part]
-                .accounts
-                .get_key_value(address)
-                .map(Task::Dirty)
-        }));
+        tasks.extend(
+            dirty
+                .iter()
+                .map(|address| Task::Dirty(*address, self.layers(address))),
+        );
         tasks
+    }
+
+    /// The parts' states of `address`, in block order, each with its slots sorted if its
+    /// chunk's thread sorted them.
+    fn layers(&self, address: &Address) -> Vec<Layer<'_>> {
+        let parts = self.parts.iter().zip(&self.updates);
+        parts
+            .filter_map(|(part, updates)| {
+                let cached = part.accounts.get(address)?;
+                let big = updates.as_ref().map_or(&[][..], |updates| &updates.big[..]);
+                let sorted = big.iter().find(|(big, _)| big == address);
+                Some((cached, sorted.map(|(_, sorted)| sorted)))
+            })
+            .collect()
     }
 }
 
@@ -320,24 +345,34 @@ enum Task<'s, 'a> {
     Part(&'s BlockDb<'a>),
     /// An account with many slots (a token every chunk used), on its own so that one part
     /// does not hold up the others.
-    Account((&'s Address, &'s CachedAccount)),
+    Account(&'s Address, Layer<'s>),
     /// An account changed since its part's updates were computed (taken from a later part,
-    /// paid fees).
-    Dirty((&'s Address, &'s CachedAccount)),
+    /// paid fees), with the parts' states of it, in block order: one, or the layers of an
+    /// account with many slots (see [`ChunkedState::add`]).
+    Dirty(Address, Vec<Layer<'s>>),
 }
 
 impl BlockDb<'_> {
     /// Its accounts with few slots (see [`BIG_ACCOUNT_SLOTS`]).
     fn small_accounts(&self) -> impl Iterator<Item = (&Address, &CachedAccount)> {
-        self.accounts
-            .iter()
-            .filter(|(_, cached)| cached.storage.len() <= BIG_ACCOUNT_SLOTS)
+        self.accounts.iter().filter(|(_, cached)| !cached.is_big())
     }
 
-    /// The updates of its accounts with few slots, sorted by address (a chunk's, computed
-    /// on its thread; accounts with many slots are computed when the chunks are merged).
+    /// The updates of its accounts with few slots, sorted by address, and the list of the
+    /// others (a chunk's, computed on its thread; accounts with many slots are computed
+    /// when the chunks are merged).
     pub(crate) fn small_updates(&self) -> Result<Updates, DbError> {
-        Updates::sorted(self.small_accounts(), self.accounts.len(), &self.code)
+        let mut big = Vec::new();
+        let small = self.accounts.iter().filter(|(address, cached)| {
+            let small = !cached.is_big();
+            if !small {
+                big.push((**address, cached.sorted_slots()));
+            }
+            small
+        });
+        let mut updates = Updates::sorted(small, self.accounts.len(), &self.code)?;
+        updates.big = big;
+        Ok(updates)
     }
 }
 
@@ -348,17 +383,45 @@ const CHECK_BATCH: usize = 4096;
 #[cfg(test)]
 const CHECK_BATCH: usize = 8;
 
-/// Slots above which an account's changes are computed by a task of their own.
+/// Slots above which an account's changes are computed by a task of their own, and a
+/// shared account stays in each chunk as a layer (few in the unit tests, so that their small
+/// blocks have such accounts too).
+#[cfg(not(test))]
 const BIG_ACCOUNT_SLOTS: usize = 2048;
+#[cfg(test)]
+const BIG_ACCOUNT_SLOTS: usize = 2;
 
 /// The updates of some accounts and the code they were given.
 #[derive(Default)]
 pub(crate) struct Updates {
     accounts: Vec<(Address, AccountUpdate)>,
     deployed: Vec<(B256, Bytes)>,
+    /// The accounts with many slots left out, with their slots sorted (see
+    /// [`BlockDb::small_updates`]).
+    big: Vec<(Address, SortedSlots)>,
+}
+
+impl CachedAccount {
+    /// Whether it has many slots ([`BIG_ACCOUNT_SLOTS`]).
+    fn is_big(&self) -> bool {
+        self.storage.len() > BIG_ACCOUNT_SLOTS
+    }
 }
 
 impl Updates {
+    /// Adds `update`, what the block did to the account at `address` (`original` before
+    /// it), if anything, and the code it was given (looked up in `code`).
+    pub(super) fn push(
+        &mut self,
+        address: Address,
+        original: Option<Account>,
+        update: Option<AccountUpdate>,
+        code: &HashMap<B256, Bytecode>,
+    ) -> Result<(), DbError> {
+        let (accounts, deployed) = (&mut self.accounts, &mut self.deployed);
+        push_account_update(address, original, update, code, accounts, deployed)
+    }
+
     /// The updates of `accounts` (about `len` of them), sorted by address; new code is
     /// looked up in `code`.
     fn sorted<'c>(
@@ -375,6 +438,7 @@ impl Updates {
         Ok(Self {
             accounts: updates,
             deployed,
+            big: Vec::new(),
         })
     }
 }

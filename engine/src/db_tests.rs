@@ -218,6 +218,78 @@ mod chunked {
         );
     }
 
+    /// The first part ([`first_part`]), which also reads slot 2 of `A` (200).
+    fn first_part_reading_slot_2(state: &MemState) -> BlockDb<'_> {
+        let mut db = first_part(state);
+        db.storage(A, U256::from(2)).unwrap();
+        db
+    }
+
+    /// A later part that reads slots 2 and 3 of `A`, writes slots 2 and 4 and its nonce,
+    /// and created it again first when `wipes`.
+    fn later_part(state: &MemState, wipes: bool) -> BlockDb<'_> {
+        let mut db = BlockDb::new(state, None).recording_reads();
+        let mut a = db.basic(A).unwrap().unwrap();
+        db.storage(A, U256::from(2)).unwrap();
+        db.storage(A, U256::from(3)).unwrap();
+        a.nonce += 1;
+        let mut written = touched(a, &[(2, 200, 202), (4, 0, 4)]);
+        if wipes {
+            written.mark_created();
+        }
+        db.apply(EvmState::from_iter([(A, written)])).unwrap();
+        db
+    }
+
+    /// The first part and the later one, which shares `A` with it: more slots than an
+    /// account may have to be moved from part to part in tests, so `A` stays in both.
+    fn layered(state: &MemState, wipes: bool) -> ChunkedState<'_> {
+        let mut chunked = ChunkedState::new(first_part_reading_slot_2(state));
+        let mut later = later_part(state, wipes);
+        let shared = chunked.check(&later.take_reads()).expect("holds");
+        assert_eq!(shared, [(A, 0)]);
+        let updates = later.small_updates().unwrap();
+        chunked.add(later, shared, updates);
+        chunked
+    }
+
+    #[test]
+    fn layers_of_a_shared_account_give_the_changes_of_one_run() {
+        let mut state = two_accounts();
+        for (slot, value) in [(2u64, 200u64), (3, 300)] {
+            state
+                .storage
+                .insert((A, U256::from(slot)), U256::from(value));
+        }
+        for wipes in [false, true] {
+            let chunked = layered(&state, wipes);
+            // A third part sees each slot as the latest layer holding it left it: slot 1 as
+            // the first left it, slot 2 as the later one did, slot 3 as it was (zero after
+            // a wipe), slot 5 as it was.
+            // (Its read of `A` itself would not hold: the later part changed the nonce.)
+            for (slot, holds) in [(1u64, false), (2, false), (3, !wipes), (5, true)] {
+                let value = state.storage.get(&(A, U256::from(slot))).copied();
+                let read = ProviderRead::Slot(A, U256::from(slot), value.unwrap_or_default());
+                let held = chunked.check(&[read]).is_some();
+                assert_eq!(held, holds, "slot {slot}, wipes {wipes}");
+            }
+            let changes = chunked.into_changes().unwrap();
+            // The same parts absorbed one into the other.
+            let one = layered(&state, wipes).into_one().into_changes().unwrap();
+            assert_eq!(changes, one, "wipes {wipes}");
+            let a = &changes.accounts[&A];
+            let slots: Vec<_> = (a.storage.iter())
+                .map(|(k, v)| (k.to::<u64>(), v.to::<u64>()))
+                .collect();
+            let expected: &[(u64, u64)] = match wipes {
+                false => &[(1, 101), (2, 202), (4, 4)],
+                true => &[(2, 202), (4, 4)],
+            };
+            assert_eq!(slots, expected);
+            assert_eq!((a.account.unwrap().nonce, a.wipe_storage), (2, wipes));
+        }
+    }
+
     #[test]
     fn a_credit_touches_like_a_fee_payment() {
         let mut state = state();

@@ -1,0 +1,160 @@
+//! Accounts held by several parts of a [`ChunkedState`](super::ChunkedState) as layers:
+//! an account with many slots that every chunk uses (a token) stays in each chunk's part
+//! instead of being moved into the part before it, on one thread, as the chunks are taken.
+//! A read goes through the layers, latest first; the account's changes are computed from
+//! all its layers at the end, as if each had been absorbed into the one before it.
+//!
+//! A chunk's thread sorts the slots of its accounts with many slots once it has executed
+//! it, so that the layers' slots then merge in one pass.
+
+use super::{CachedAccount, DbError, ProviderRead, Slot, account_update, chunks::Updates};
+use alloy_primitives::{Address, B256, U256, map::HashMap};
+use altius_state::AccountUpdate;
+use revm::bytecode::Bytecode;
+use std::{borrow::Cow, collections::BTreeMap};
+
+/// An account's slots, sorted by slot.
+pub(super) type SortedSlots = Vec<(U256, Slot)>;
+
+/// A part's state of an account, and its slots sorted if its chunk's thread sorted them.
+pub(super) type Layer<'s> = (&'s CachedAccount, Option<&'s SortedSlots>);
+
+impl CachedAccount {
+    /// Its slots, sorted by slot.
+    pub(super) fn sorted_slots(&self) -> SortedSlots {
+        let mut slots: SortedSlots = self.storage.iter().map(|(k, s)| (*k, *s)).collect();
+        slots.sort_unstable_by_key(|(slot, _)| *slot);
+        slots
+    }
+}
+
+/// Whether the `layers` of an account (the parts holding it, latest first) still give
+/// `read`, a value a later part of the block read from the provider below them.
+pub(super) fn layers_give<'c>(
+    layers: impl Iterator<Item = &'c CachedAccount>,
+    read: &ProviderRead,
+) -> bool {
+    for cached in layers {
+        match read {
+            ProviderRead::Account(_, value) => return cached.current == *value,
+            ProviderRead::Slot(_, slot, value) => match cached.storage.get(slot) {
+                Some(known) => return known.current == *value,
+                // Storage wiped here reads zero; otherwise the layer below answers.
+                None if cached.wiped => return value.is_zero(),
+                None => {}
+            },
+        }
+    }
+    // None holds the slot: the provider answers, as it did.
+    true
+}
+
+impl Updates {
+    /// The update of the account at `address` held by `layers` (in block order; see
+    /// [`layered_update`]); new code is looked up in `code`.
+    pub(super) fn layered(
+        address: &Address,
+        layers: &[Layer<'_>],
+        code: &HashMap<B256, Bytecode>,
+    ) -> Result<Self, DbError> {
+        let mut updates = Self::default();
+        if let [(single, None)] = layers {
+            updates.push(*address, single.original, single.update(), code)?;
+            return Ok(updates);
+        }
+        let original = layers.first().and_then(|(layer, _)| layer.original);
+        updates.push(*address, original, layered_update(layers), code)?;
+        Ok(updates)
+    }
+}
+
+/// What the block did to an account held by the `layers` (in block order), as if each had
+/// been absorbed into the one before it.
+fn layered_update(layers: &[Layer<'_>]) -> Option<AccountUpdate> {
+    let (first, last) = (layers.first()?.0, layers.last()?.0);
+    // A wiped layer hides the storage of the layers before it.
+    let from = layers.iter().rposition(|(layer, _)| layer.wiped);
+    let wiped = from.is_some();
+    account_update(first.original, last.current, wiped, || {
+        let sorted: Vec<Cow<'_, [(U256, Slot)]>> = layers[from.unwrap_or(0)..]
+            .iter()
+            .map(|(layer, sorted)| match sorted {
+                // Sorted for the layer as it is: a part's accounts with many slots only
+                // change their fields afterwards (fees), never their slots.
+                Some(sorted) if sorted.len() == layer.storage.len() => Cow::Borrowed(&sorted[..]),
+                _ => Cow::Owned(layer.sorted_slots()),
+            })
+            .collect();
+        changed_slots(&sorted, wiped)
+    })
+}
+
+/// The slots to write, from the slots of each layer (sorted, in block order) from the last
+/// wiped one on, if any (`wiped`): each as the latest layer holding it left it, written
+/// when it differs from its value before the block (the same in every layer: each read it
+/// from the provider), or after a wipe when it is not zero.
+fn changed_slots(layers: &[Cow<'_, [(U256, Slot)]>], wiped: bool) -> BTreeMap<U256, U256> {
+    let mut next = vec![0; layers.len()];
+    let mut changed = Vec::new();
+    loop {
+        // The lowest slot at the layers' heads, as the latest layer holding it left it.
+        let mut lowest: Option<(U256, Slot)> = None;
+        for (layer, at) in layers.iter().zip(&next) {
+            if let Some((slot, value)) = layer.get(*at)
+                && lowest.is_none_or(|(low, _)| *slot <= low)
+            {
+                lowest = Some((*slot, *value));
+            }
+        }
+        let Some((slot, value)) = lowest else {
+            break;
+        };
+        for (layer, at) in layers.iter().zip(&mut next) {
+            if layer.get(*at).is_some_and(|(held, _)| *held == slot) {
+                *at += 1;
+            }
+        }
+        let write = match wiped {
+            true => !value.current.is_zero(),
+            false => value.current != value.original,
+        };
+        if write {
+            changed.push((slot, value.current));
+        }
+    }
+    // In order: the map is built in one pass.
+    changed.into_iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn slots(entries: &[(u64, u64, u64)]) -> Cow<'static, [(U256, Slot)]> {
+        let slot = |(k, original, current): &(u64, u64, u64)| {
+            let (original, current) = (U256::from(*original), U256::from(*current));
+            (U256::from(*k), Slot { original, current })
+        };
+        Cow::Owned(entries.iter().map(slot).collect())
+    }
+
+    #[test]
+    fn the_latest_layer_holding_a_slot_gives_its_value() {
+        let layers = [
+            slots(&[(1, 10, 11), (2, 20, 20), (5, 50, 51)]),
+            slots(&[(2, 20, 22), (3, 0, 3), (5, 50, 50)]),
+            slots(&[(3, 0, 4), (9, 90, 90)]),
+        ];
+        let changed: Vec<_> = changed_slots(&layers, false)
+            .into_iter()
+            .map(|(k, v)| (k.to::<u64>(), v.to::<u64>()))
+            .collect();
+        // Slot 5 went back to its value before the block; slot 9 was only read.
+        assert_eq!(changed, [(1, 11), (2, 22), (3, 4)]);
+        let after_wipe: Vec<_> = changed_slots(&layers[1..], true)
+            .into_keys()
+            .map(|k| k.to::<u64>())
+            .collect();
+        assert_eq!(after_wipe, [2, 3, 5, 9]);
+    }
+}
