@@ -35,6 +35,18 @@ pub(crate) enum DbError {
 
 impl DBErrorMarker for DbError {}
 
+/// What a [`BlockDb`] read from its provider, logged when asked for
+/// ([`BlockDb::recording_reads`]): an optimistic chunk's reads, checked against the chunks
+/// before it.
+#[derive(Debug, Default)]
+pub(crate) struct Reads {
+    /// The accounts read: only their addresses, since the values read are the database's
+    /// `original`s (a log of them would be written at every transaction).
+    pub(crate) accounts: Vec<Address>,
+    /// The slots read, with the values read.
+    pub(crate) slots: Vec<(Address, U256, U256)>,
+}
+
 /// A value [`BlockDb`] read from its provider.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum ProviderRead {
@@ -165,7 +177,7 @@ pub(crate) struct BlockDb<'a> {
     accounts: HashMap<Address, CachedAccount>,
     code: HashMap<B256, Bytecode>,
     /// Every value read from the provider, when asked for ([`BlockDb::recording_reads`]).
-    reads: Option<Vec<ProviderRead>>,
+    reads: Option<Reads>,
     /// Reads (by the EVM) of accounts and slots the block had changed when read.
     changed_reads: u64,
 }
@@ -380,7 +392,7 @@ fn push_account_update(
 /// `reads`) the first time.
 fn load_into<'m>(
     accounts: &'m mut HashMap<Address, CachedAccount>,
-    reads: &mut Option<Vec<ProviderRead>>,
+    reads: &mut Option<Reads>,
     provider: &dyn StateProvider,
     address: Address,
 ) -> Result<&'m mut CachedAccount, DbError> {
@@ -389,7 +401,7 @@ fn load_into<'m>(
         Entry::Vacant(entry) => {
             let original = provider.account(address)?;
             if let Some(reads) = reads {
-                reads.push(ProviderRead::Account(address, original));
+                reads.accounts.push(address);
             }
             Ok(entry.insert(CachedAccount {
                 original,
@@ -451,7 +463,7 @@ impl Database for BlockDb<'_> {
         } else {
             let value = provider.storage(address, index)?;
             if let Some(reads) = &mut self.reads {
-                reads.push(ProviderRead::Slot(address, index, value));
+                reads.slots.push((address, index, value));
             }
             value
         };

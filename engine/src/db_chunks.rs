@@ -3,7 +3,7 @@
 //! fee credits, and the merge of a checked chunk into the chunks before it.
 
 use super::{
-    BlockDb, CachedAccount, DbError, ProviderRead,
+    BlockDb, CachedAccount, DbError, ProviderRead, Reads,
     layers::{Layer, SortedSlots, layers_give},
     push_account_update, push_update,
 };
@@ -16,14 +16,18 @@ use rayon::prelude::*;
 use revm::bytecode::Bytecode;
 
 impl BlockDb<'_> {
-    /// Logs every value read from the provider from now on.
+    /// Logs every value read from the provider from now on (room is made for as many
+    /// accounts as the database has room for).
     pub(crate) fn recording_reads(mut self) -> Self {
-        self.reads = Some(Vec::new());
+        self.reads = Some(Reads {
+            accounts: Vec::with_capacity(self.accounts.capacity()),
+            slots: Vec::new(),
+        });
         self
     }
 
-    /// The values read from the provider so far (empty unless recording).
-    pub(crate) fn take_reads(&mut self) -> Vec<ProviderRead> {
+    /// The values read from the provider so far (none unless recording).
+    pub(crate) fn take_reads(&mut self) -> Reads {
         self.reads.as_mut().map(std::mem::take).unwrap_or_default()
     }
 
@@ -142,40 +146,71 @@ impl<'a> ChunkedState<'a> {
             .rposition(|part| part.accounts.contains_key(address))
     }
 
-    /// Whether this state still gives every value of `reads` (read from the state before
-    /// the run by the next chunk); if so, the accounts the chunk shares with it. Long lists
-    /// are checked on all cores.
-    pub(crate) fn check(&self, reads: &[ProviderRead]) -> Option<Shared> {
-        if reads.len() < 2 * CHECK_BATCH {
-            return self.check_batch(reads);
+    /// Whether this state still gives every value of `reads`, which the next chunk's
+    /// database `chunk` logged as it read the state before the run; if so, the accounts the
+    /// chunk shares with it. Long lists are checked on all cores.
+    pub(crate) fn check(&self, reads: &Reads, chunk: &BlockDb<'_>) -> Option<Shared> {
+        if reads.accounts.len() + reads.slots.len() < 2 * CHECK_BATCH {
+            self.check_slots(&reads.slots)?;
+            return self.check_accounts(&reads.accounts, chunk);
         }
-        let batches: Option<Vec<Shared>> = reads
-            .par_chunks(CHECK_BATCH)
-            .map(|batch| self.check_batch(batch))
-            .collect();
-        Some(batches?.into_iter().flatten().collect())
+        let (slots, accounts) = rayon::join(
+            || (reads.slots.par_chunks(CHECK_BATCH)).try_for_each(|batch| self.check_slots(batch)),
+            || {
+                (reads.accounts.par_chunks(CHECK_BATCH))
+                    .map(|batch| self.check_accounts(batch, chunk))
+                    .collect::<Option<Vec<Shared>>>()
+            },
+        );
+        slots?;
+        Some(accounts?.into_iter().flatten().collect())
     }
 
-    /// [`Self::check`] on one thread.
-    fn check_batch(&self, reads: &[ProviderRead]) -> Option<Shared> {
+    /// [`Self::check`] of account reads, on one thread: the values read are `chunk`'s
+    /// values before the run.
+    fn check_accounts(&self, addresses: &[Address], chunk: &BlockDb<'_>) -> Option<Shared> {
         let mut shared = Vec::new();
-        for read in reads {
-            let (ProviderRead::Account(address, _) | ProviderRead::Slot(address, ..)) = read;
-            // One lookup per part, latest first; no part holds most accounts of a chunk.
-            let mut held = (self.parts.iter().enumerate().rev())
-                .filter_map(|(index, part)| part.accounts.get(address).map(|c| (index, c)));
-            let Some((part, latest)) = held.next() else {
+        for address in addresses {
+            // Most accounts of a chunk are in no part: the chunk's own is looked up only
+            // for those that are.
+            let Some((part, layers)) = self.holders(address) else {
                 continue;
             };
-            let layers = std::iter::once(latest).chain(held.map(|(_, cached)| cached));
-            if !layers_give(layers, read) {
+            let read = ProviderRead::Account(*address, chunk.accounts.get(address)?.original);
+            if !layers_give(layers, &read) {
                 return None;
             }
-            if matches!(read, ProviderRead::Account(..)) {
-                shared.push((*address, part));
-            }
+            shared.push((*address, part));
         }
         Some(shared)
+    }
+
+    /// [`Self::check`] of slot reads, on one thread.
+    fn check_slots(&self, slots: &[(Address, U256, U256)]) -> Option<()> {
+        for (address, slot, value) in slots {
+            let Some((_, layers)) = self.holders(address) else {
+                continue;
+            };
+            if !layers_give(layers, &ProviderRead::Slot(*address, *slot, *value)) {
+                return None;
+            }
+        }
+        Some(())
+    }
+
+    /// The parts holding `address`, latest first, and the latest one's index: one lookup
+    /// per part.
+    fn holders<'s>(
+        &'s self,
+        address: &'s Address,
+    ) -> Option<(usize, impl Iterator<Item = &'s CachedAccount>)> {
+        let mut held = (self.parts.iter().enumerate().rev())
+            .filter_map(|(index, part)| part.accounts.get(address).map(|c| (index, c)));
+        let (part, latest) = held.next()?;
+        Some((
+            part,
+            std::iter::once(latest).chain(held.map(|(_, cached)| cached)),
+        ))
     }
 
     /// Adds the next chunk, checked, and its `updates`: its `shared` accounts go to the

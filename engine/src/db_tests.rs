@@ -152,20 +152,38 @@ mod chunked {
         let mut later = BlockDb::new(&state, None).recording_reads();
         later.basic(A).unwrap();
         later.storage(A, U256::from(2)).unwrap();
-        let shared = before.check(&later.take_reads()).expect("holds");
+        let shared = before.check(&later.take_reads(), &later).expect("holds");
         assert_eq!(shared, [(A, 0)]);
         // Slot 1 of `A` changed; `B` is gone, so its slot 7 reads zero now.
         for (address, slot) in [(A, 1u64), (B, 7)] {
             let mut later = BlockDb::new(&state, None).recording_reads();
             later.storage(address, U256::from(slot)).unwrap();
             assert!(
-                before.check(&later.take_reads()).is_none(),
+                before.check(&later.take_reads(), &later).is_none(),
                 "{address} slot {slot}"
             );
         }
         let mut later = BlockDb::new(&state, None).recording_reads();
         later.basic(B).unwrap();
-        assert!(before.check(&later.take_reads()).is_none(), "B's account");
+        assert!(
+            before.check(&later.take_reads(), &later).is_none(),
+            "B's account"
+        );
+    }
+
+    /// The values a later part read are those it read, not those it left: a part that read
+    /// `A` before the first part paid it and then paid it the same itself does not hold.
+    #[test]
+    fn a_later_part_is_checked_on_what_it_read_not_what_it_left() {
+        let state = two_accounts();
+        let mut first = BlockDb::new(&state, None);
+        assert!(first.credit(A, U256::from(1)).unwrap());
+        let before = ChunkedState::new(first);
+        let mut later = BlockDb::new(&state, None).recording_reads();
+        assert!(later.credit(A, U256::from(1)).unwrap());
+        // Both left A with balance 11.
+        assert_eq!(later.account(A).unwrap(), Some(plain(1, 11)));
+        assert!(before.check(&later.take_reads(), &later).is_none());
     }
 
     #[test]
@@ -191,7 +209,7 @@ mod chunked {
         later.storage(A, U256::from(2)).unwrap();
         let written = touched(a, &[(2, 0, 2)]);
         later.apply(EvmState::from_iter([(A, written)])).unwrap();
-        let shared = before.check(&later.take_reads()).unwrap();
+        let shared = before.check(&later.take_reads(), &later).unwrap();
         // A's update in each part alone is stale once they merge.
         let updates = later.small_updates().unwrap();
         before.add(later, shared, updates);
@@ -246,7 +264,7 @@ mod chunked {
     fn layered(state: &MemState, wipes: bool) -> ChunkedState<'_> {
         let mut chunked = ChunkedState::new(first_part_reading_slot_2(state));
         let mut later = later_part(state, wipes);
-        let shared = chunked.check(&later.take_reads()).expect("holds");
+        let shared = chunked.check(&later.take_reads(), &later).expect("holds");
         assert_eq!(shared, [(A, 0)]);
         let updates = later.small_updates().unwrap();
         chunked.add(later, shared, updates);
@@ -267,10 +285,15 @@ mod chunked {
             // the first left it, slot 2 as the later one did, slot 3 as it was (zero after
             // a wipe), slot 5 as it was.
             // (Its read of `A` itself would not hold: the later part changed the nonce.)
+            let third = BlockDb::new(&state, None);
             for (slot, holds) in [(1u64, false), (2, false), (3, !wipes), (5, true)] {
                 let value = state.storage.get(&(A, U256::from(slot))).copied();
-                let read = ProviderRead::Slot(A, U256::from(slot), value.unwrap_or_default());
-                let held = chunked.check(&[read]).is_some();
+                let slots = vec![(A, U256::from(slot), value.unwrap_or_default())];
+                let reads = Reads {
+                    accounts: Vec::new(),
+                    slots,
+                };
+                let held = chunked.check(&reads, &third).is_some();
                 assert_eq!(held, holds, "slot {slot}, wipes {wipes}");
             }
             let changes = chunked.into_changes().unwrap();

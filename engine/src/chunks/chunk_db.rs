@@ -87,7 +87,8 @@ impl<'a> ChunkDb<'a> {
         if self.inexact {
             return Ok(None);
         }
-        let Some(shared) = before.check(&self.db.take_reads()) else {
+        let reads = self.db.take_reads();
+        let Some(shared) = before.check(&reads, &self.db) else {
             return Ok(None);
         };
         for (recipient, total) in &self.pending {
