@@ -127,34 +127,5 @@ fn changed_slots(layers: &[Cow<'_, [(U256, Slot)]>], wiped: bool) -> BTreeMap<U2
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn slots(entries: &[(u64, u64, u64)]) -> Cow<'static, [(U256, Slot)]> {
-        let slot = |(k, original, current): &(u64, u64, u64)| {
-            let (original, current) = (U256::from(*original), U256::from(*current));
-            (U256::from(*k), Slot { original, current })
-        };
-        Cow::Owned(entries.iter().map(slot).collect())
-    }
-
-    #[test]
-    fn the_latest_layer_holding_a_slot_gives_its_value() {
-        let layers = [
-            slots(&[(1, 10, 11), (2, 20, 20), (5, 50, 51)]),
-            slots(&[(2, 20, 22), (3, 0, 3), (5, 50, 50)]),
-            slots(&[(3, 0, 4), (9, 90, 90)]),
-        ];
-        let changed: Vec<_> = changed_slots(&layers, false)
-            .into_iter()
-            .map(|(k, v)| (k.to::<u64>(), v.to::<u64>()))
-            .collect();
-        // Slot 5 went back to its value before the block; slot 9 was only read.
-        assert_eq!(changed, [(1, 11), (2, 22), (3, 4)]);
-        let after_wipe: Vec<_> = changed_slots(&layers[1..], true)
-            .into_keys()
-            .map(|k| k.to::<u64>())
-            .collect();
-        assert_eq!(after_wipe, [2, 3, 5, 9]);
-    }
-}
+#[path = "db_layers_tests.rs"]
+mod tests;

@@ -7,7 +7,8 @@ use crate::{
     SequentialExecutor,
     sequential_reference::execute_with_revm_fees,
     test_utils::{
-        LOG_AND_STORE, TIP, block_env, deploy_code, eip1559, revert_with, selfdestruct_to, word,
+        LOG_AND_STORE, Rng, TIP, block_env, deploy_code, eip1559, revert_with, selfdestruct_to,
+        word,
     },
     workload::{self, MemoryState, Wallet, Workload, amm_swap, erc20_transfer},
 };
@@ -17,22 +18,6 @@ const SENDERS: usize = 6;
 const REVERTER: Address = address!("0x00000000000000000000000000000000000e0001");
 const VAULT_READER: Address = address!("0x00000000000000000000000000000000000e0002");
 const LOGGER: Address = address!("0x00000000000000000000000000000000000e0003");
-
-/// A small deterministic generator (xorshift64*).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 /// The state: `SENDERS` funded senders holding token A, one shared AMM pool and counter
 /// (from the `hot-amm` workload), plus a reverting contract, a contract storing the

@@ -181,3 +181,21 @@ pub(crate) fn transfer(from: &Wallet, nonce: u64, to: Address, value: u64) -> Re
         21_000,
     )
 }
+
+/// A small deterministic generator (xorshift64*) for randomized tests; seeded with a
+/// non-zero state.
+pub(crate) struct Rng(pub(crate) u64);
+
+impl Rng {
+    pub(crate) fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    /// A number below `n`.
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
