@@ -1,11 +1,11 @@
 use super::*;
 use crate::ParallelExecutor;
 
-/// Every workload's transactions succeed, and the parallel engine gives the sequential
-/// result on each (its chunks keep the shared tokens as layers: see `db::chunks`).
 /// Transactions of each workload's block.
 const TXS: usize = 100;
 
+/// Every workload's transactions succeed, and the parallel engine gives the sequential
+/// result on each (its chunks keep the shared tokens as layers: see `db::layers`).
 #[test]
 fn workloads_succeed_and_parallel_equals_sequential() {
     for workload in Workload::ALL {
