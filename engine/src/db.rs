@@ -63,6 +63,17 @@ struct Slot {
     current: U256,
 }
 
+impl Slot {
+    /// Whether the block writes it: after a wipe (of its account's storage) when it is not
+    /// zero, otherwise when it differs from its value before the block.
+    fn written(&self, wiped: bool) -> bool {
+        match wiped {
+            true => !self.current.is_zero(),
+            false => self.current != self.original,
+        }
+    }
+}
+
 /// An account as the block sees it.
 #[derive(Clone, Debug)]
 struct CachedAccount {
@@ -120,13 +131,7 @@ impl CachedAccount {
         let mut slots: Vec<(U256, U256)> = self
             .storage
             .iter()
-            .filter(|(_, s)| {
-                if self.wiped {
-                    !s.current.is_zero()
-                } else {
-                    s.current != s.original
-                }
-            })
+            .filter(|(_, s)| s.written(self.wiped))
             .map(|(k, s)| (*k, s.current))
             .collect();
         // Sorted first: the map is then built in one pass, not by an insertion per slot.

@@ -141,9 +141,7 @@ impl<'a> ChunkedState<'a> {
 
     /// The part holding `address`, if any.
     fn holder(&self, address: &Address) -> Option<usize> {
-        self.parts
-            .iter()
-            .rposition(|part| part.accounts.contains_key(address))
+        self.holders(address).map(|(part, _)| part)
     }
 
     /// Whether this state still gives every value of `reads`, which the next chunk's

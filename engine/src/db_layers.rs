@@ -114,11 +114,7 @@ fn changed_slots(layers: &[Cow<'_, [(U256, Slot)]>], wiped: bool) -> BTreeMap<U2
                 *at += 1;
             }
         }
-        let write = match wiped {
-            true => !value.current.is_zero(),
-            false => value.current != value.original,
-        };
-        if write {
+        if value.written(wiped) {
             changed.push((slot, value.current));
         }
     }
