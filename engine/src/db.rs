@@ -496,6 +496,8 @@ impl Database for BlockDb<'_> {
 
 #[path = "db_chunks.rs"]
 mod chunks;
+#[path = "db_filter.rs"]
+mod filter;
 #[path = "db_layers.rs"]
 mod layers;
 

@@ -4,6 +4,7 @@
 
 use super::{
     BlockDb, CachedAccount, DbError, ProviderRead, Reads,
+    filter::AddressFilter,
     layers::{Layer, SortedSlots, layers_give},
     push_account_update, push_update,
 };
@@ -113,6 +114,9 @@ pub(crate) struct ChunkedState<'a> {
     /// Per part, the updates of its accounts computed when it was added (on the thread that
     /// executed it), if any.
     updates: Vec<Option<Updates>>,
+    /// Per part, a filter of the addresses it holds, if one was computed with its updates:
+    /// every address added to the part since is added to it too.
+    filters: Vec<Option<AddressFilter>>,
     /// Accounts changed since their part's updates were computed (taken from a later part,
     /// paid fees); their updates are computed again at the end.
     dirty: Vec<Address>,
@@ -127,13 +131,15 @@ impl<'a> ChunkedState<'a> {
         Self {
             parts: vec![first],
             updates: vec![None],
+            filters: vec![None],
             dirty: Vec::new(),
         }
     }
 
     /// The state after the first chunk, whose updates are computed already.
-    pub(crate) fn with_updates(first: BlockDb<'a>, updates: Updates) -> Self {
+    pub(crate) fn with_updates(first: BlockDb<'a>, mut updates: Updates) -> Self {
         Self {
+            filters: vec![updates.filter.take()],
             updates: vec![Some(updates)],
             ..Self::new(first)
         }
@@ -202,8 +208,16 @@ impl<'a> ChunkedState<'a> {
         &'s self,
         address: &'s Address,
     ) -> Option<(usize, impl Iterator<Item = &'s CachedAccount>)> {
-        let mut held = (self.parts.iter().enumerate().rev())
-            .filter_map(|(index, part)| part.accounts.get(address).map(|c| (index, c)));
+        let parts = self.parts.iter().zip(&self.filters).enumerate().rev();
+        let mut held = parts.filter_map(|(index, (part, filter))| {
+            if filter
+                .as_ref()
+                .is_some_and(|filter| !filter.may_contain(address))
+            {
+                return None;
+            }
+            part.accounts.get(address).map(|cached| (index, cached))
+        });
         let (part, latest) = held.next()?;
         Some((
             part,
@@ -216,7 +230,7 @@ impl<'a> ChunkedState<'a> {
     /// stay in the chunk as a layer over the parts before it: moving their slots would take
     /// long on one thread, and their changes are computed from all their layers at the
     /// end, on all cores.
-    pub(crate) fn add(&mut self, mut next: BlockDb<'a>, shared: Shared, updates: Updates) {
+    pub(crate) fn add(&mut self, mut next: BlockDb<'a>, shared: Shared, mut updates: Updates) {
         for (address, part) in shared {
             let Some(account) = next.accounts.get(&address) else {
                 continue;
@@ -228,10 +242,12 @@ impl<'a> ChunkedState<'a> {
                 continue;
             }
             if let Some(account) = next.accounts.remove(&address) {
-                self.parts[part].absorb_account(address, account);
+                self.part_mut(part, &address)
+                    .absorb_account(address, account);
             }
         }
         self.parts.push(next);
+        self.filters.push(updates.filter.take());
         self.updates.push(Some(updates));
     }
 
@@ -239,6 +255,14 @@ impl<'a> ChunkedState<'a> {
     fn part_for(&mut self, address: &Address) -> &mut BlockDb<'a> {
         let last = self.parts.len().saturating_sub(1);
         let index = self.holder(address).unwrap_or(last);
+        self.part_mut(index, address)
+    }
+
+    /// Part `index`, to hold `address` (added to its filter).
+    fn part_mut(&mut self, index: usize, address: &Address) -> &mut BlockDb<'a> {
+        if let Some(filter) = &mut self.filters[index] {
+            filter.insert(address);
+        }
         &mut self.parts[index]
     }
 
@@ -312,11 +336,10 @@ impl<'a> ChunkedState<'a> {
         // Every account is in one list (a dirty one, layered or not, only in its own): the
         // lists merge into one in order, while the chunks' databases are freed.
         let parts = std::mem::take(&mut self.parts);
-        let (merged, ()) = rayon::join(
-            || merge_sorted(lists, &dirty),
+        let (accounts, ()) = rayon::join(
+            || merge_changes(lists, &dirty),
             || parts.into_par_iter().for_each(drop),
         );
-        let accounts = AccountChanges::from_sorted(merged);
         Ok(StateChanges {
             accounts,
             code: deployed.into_iter().collect(),
@@ -391,12 +414,14 @@ impl BlockDb<'_> {
         self.accounts.iter().filter(|(_, cached)| !cached.is_big())
     }
 
-    /// The updates of its accounts with few slots, sorted by address, and the list of the
+    /// The updates of its accounts with few slots, sorted by address, the list of the
     /// others (a chunk's, computed on its thread; accounts with many slots are computed
-    /// when the chunks are merged).
+    /// when the chunks are merged), and the filter of all their addresses.
     pub(crate) fn small_updates(&self) -> Result<Updates, DbError> {
         let mut big = Vec::new();
+        let mut filter = AddressFilter::with_capacity(self.accounts.len());
         let small = self.accounts.iter().filter(|(address, cached)| {
+            filter.insert(address);
             let small = !cached.is_big();
             if !small {
                 big.push((**address, cached.sorted_slots()));
@@ -405,6 +430,7 @@ impl BlockDb<'_> {
         });
         let mut updates = Updates::sorted(small, self.accounts.len(), &self.code)?;
         updates.big = big;
+        updates.filter = Some(filter);
         Ok(updates)
     }
 }
@@ -432,6 +458,9 @@ pub(crate) struct Updates {
     /// The accounts with many slots left out, with their slots sorted (see
     /// [`BlockDb::small_updates`]).
     big: Vec<(Address, SortedSlots)>,
+    /// The addresses of all the part's accounts, when computed with the updates: the checks
+    /// of the parts after it ask it first.
+    filter: Option<AddressFilter>,
 }
 
 impl CachedAccount {
@@ -471,15 +500,44 @@ impl Updates {
         Ok(Self {
             accounts: updates,
             deployed,
-            big: Vec::new(),
+            ..Self::default()
         })
     }
 }
 
-/// Lists sorted by address, with no address in two of them, merged into one sorted list;
+/// The accounts' updates in `lists`, which [`merge_sorted`] merges in order: each is added
+/// at the end as it comes, with no pass to check the order afterwards.
+fn merge_changes(
+    lists: Vec<(Vec<(Address, AccountUpdate)>, bool)>,
+    skip: &[Address],
+) -> AccountChanges {
+    let mut accounts =
+        AccountChanges::with_capacity(lists.iter().map(|(list, _)| list.len()).sum());
+    // None unless an address were in two lists; those would be sorted in, the later one
+    // counting, as `AccountChanges::from_sorted` does.
+    let mut out_of_order = Vec::new();
+    merge_sorted(lists, skip, |(address, update)| {
+        if let Err(entry) = accounts.push_last(address, update) {
+            out_of_order.push(entry);
+        }
+    });
+    if out_of_order.is_empty() {
+        return accounts;
+    }
+    accounts
+        .into_vec()
+        .into_iter()
+        .chain(out_of_order)
+        .collect()
+}
+
+/// Lists sorted by address, with no address in two of them, merged in order into `push`;
 /// the addresses in `skip` (sorted) are left out of the lists marked to be filtered.
-fn merge_sorted<T>(lists: Vec<(Vec<(Address, T)>, bool)>, skip: &[Address]) -> Vec<(Address, T)> {
-    let mut merged = Vec::with_capacity(lists.iter().map(|(list, _)| list.len()).sum());
+fn merge_sorted<T>(
+    lists: Vec<(Vec<(Address, T)>, bool)>,
+    skip: &[Address],
+    mut push: impl FnMut((Address, T)),
+) {
     let mut lists: Vec<_> = lists
         .into_iter()
         .filter(|(list, _)| !list.is_empty())
@@ -497,16 +555,18 @@ fn merge_sorted<T>(lists: Vec<(Vec<(Address, T)>, bool)>, skip: &[Address]) -> V
             }
         }
         let Some((index, _)) = lowest else {
-            return merged;
+            return;
         };
         if lists.len() == 1 {
             if let Some((list, filtered)) = lists.pop() {
-                merged.extend(list.filter(|item| !filtered || keep(item)));
+                list.filter(|item| !filtered || keep(item)).for_each(push);
             }
-            return merged;
+            return;
         }
         let (list, filtered) = &mut lists[index];
-        merged.extend(list.next().filter(|item| !*filtered || keep(item)));
+        if let Some(item) = list.next().filter(|item| !*filtered || keep(item)) {
+            push(item);
+        }
         if list.peek().is_none() {
             drop(lists.swap_remove(index));
         }
@@ -522,11 +582,18 @@ fn is_empty(account: &Account) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::merge_sorted;
-    use alloy_primitives::Address;
+    use super::{merge_changes, merge_sorted};
+    use alloy_primitives::{Address, U256};
+    use altius_state::AccountUpdate;
 
     fn a(byte: u8) -> Address {
         Address::repeat_byte(byte)
+    }
+
+    fn merged<T>(lists: Vec<(Vec<(Address, T)>, bool)>, skip: &[Address]) -> Vec<(Address, T)> {
+        let mut merged = Vec::new();
+        merge_sorted(lists, skip, |item| merged.push(item));
+        merged
     }
 
     #[test]
@@ -538,9 +605,8 @@ mod tests {
             // The skipped addresses' own list.
             (vec![(a(3), 'f'), (a(5), 'g')], false),
         ];
-        let merged = merge_sorted(lists, &[a(3), a(4)]);
         assert_eq!(
-            merged,
+            merged(lists, &[a(3), a(4)]),
             [
                 (a(1), 'a'),
                 (a(2), 'd'),
@@ -549,8 +615,32 @@ mod tests {
                 (a(6), 'c')
             ]
         );
-        let merged = merge_sorted(vec![(vec![(a(1), 'x'), (a(2), 'y')], true)], &[a(2)]);
-        assert_eq!(merged, [(a(1), 'x')]);
-        assert!(merge_sorted::<char>(vec![], &[]).is_empty());
+        let one = merged(vec![(vec![(a(1), 'x'), (a(2), 'y')], true)], &[a(2)]);
+        assert_eq!(one, [(a(1), 'x')]);
+        assert!(merged::<char>(vec![], &[]).is_empty());
+    }
+
+    #[test]
+    fn an_address_in_two_lists_is_sorted_in_the_later_one_counting() {
+        let update = |value: u64| AccountUpdate {
+            storage: [(U256::ZERO, U256::from(value))].into(),
+            ..AccountUpdate::default()
+        };
+        let lists = vec![
+            (vec![(a(1), update(1)), (a(3), update(2))], false),
+            (vec![(a(2), update(3)), (a(3), update(4))], false),
+        ];
+        let changes = merge_changes(lists, &[]).into_vec();
+        let values: Vec<_> = (changes.iter())
+            .map(|(address, update)| (*address, update.storage[&U256::ZERO]))
+            .collect();
+        assert_eq!(
+            values,
+            [
+                (a(1), U256::from(1)),
+                (a(2), U256::from(3)),
+                (a(3), U256::from(4))
+            ]
+        );
     }
 }

@@ -186,6 +186,21 @@ mod chunked {
         assert!(before.check(&later.take_reads(), &later).is_none());
     }
 
+    /// A fee paid to an account no part holds loads it into the last part, whose address
+    /// filter was computed before: a later part that read the account must still not hold.
+    #[test]
+    fn a_later_part_is_checked_on_an_account_a_fee_brought_in() {
+        let state = two_accounts();
+        let first = first_part(&state);
+        let updates = first.small_updates().unwrap();
+        let mut before = ChunkedState::with_updates(first, updates);
+        let recipient = Address::repeat_byte(0xc);
+        assert!(before.credit(recipient, U256::from(3)).unwrap());
+        let mut later = BlockDb::new(&state, None).recording_reads();
+        later.basic(recipient).unwrap();
+        assert!(before.check(&later.take_reads(), &later).is_none());
+    }
+
     #[test]
     fn parts_merge_into_the_changes_of_one_run() {
         // With the updates of the parts computed as they are added (chunks), or at the end

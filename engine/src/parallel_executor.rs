@@ -4,7 +4,7 @@
 use crate::{
     BlockEnv, BlockExecution, BlockHashes, ChainSpec, EngineError, EngineResult, ExecutionMode,
     Executor, RecoveredTx,
-    chunks::{ChunkRound, MIN_SPLIT_TXS, Probe, TxQueue},
+    chunks::{ChunkRound, FittingRun, MIN_SPLIT_TXS, Probe, TxQueue},
     db::{BlockDb, accounts_of},
     evm::{l1_block_info, revm_block, revm_cfg},
     overlay::{Overlay, merge_changes},
@@ -12,7 +12,6 @@ use crate::{
     parallel_evm::{EvmKey, OpTxFailure, OpVm, ProviderStorage, final_changes},
     sequential::BlockRun,
 };
-use alloy_consensus::Transaction as _;
 use alloy_primitives::B256;
 use altius_state::{StateChanges, StateProvider};
 use op_revm::L1BlockInfo;
@@ -202,8 +201,8 @@ impl ParallelExecutor {
         while self.config.threads > 1 && txs.len() > 0 {
             let next = total - txs.len();
             let gas_left = env.gas_limit.saturating_sub(run.out.gas_used);
-            let round = fitting_run(txs.as_slice().iter(), gas_left);
-            if round < 2 {
+            let round = FittingRun::of(txs.as_slice(), gas_left);
+            if round.len() < 2 {
                 // The next transaction alone (nearly) fills the block: the rest runs in order.
                 break;
             }
@@ -211,9 +210,9 @@ impl ParallelExecutor {
                 let overlay = Overlay::new(state, &changes);
                 if kind == RoundKind::Chunks {
                     self.chunk_round(&overlay, env, &l1_info)
-                        .execute(&mut run, &mut txs, round, next, None)?
+                        .execute(&mut run, &mut txs, &round, next, None)?
                 } else {
-                    let round_txs: Vec<RecoveredTx> = txs.by_ref().take(round).collect();
+                    let round_txs: Vec<RecoveredTx> = txs.by_ref().take(round.len()).collect();
                     self.parallel_round(&mut run, &overlay, round_txs, next, &l1_info)?
                 }
             };
@@ -310,7 +309,8 @@ impl ParallelExecutor {
     ) -> EngineResult<(StateChanges, RoundKind)> {
         let env = run.env;
         let chunks = self.chunk_round(state, env, l1_info);
-        let count = fitting_run(txs.as_slice().iter().take(self.probe_txs), env.gas_limit);
+        let probe = &txs.as_slice()[..self.probe_txs.min(txs.len())];
+        let count = FittingRun::of(probe, env.gas_limit).len();
         if count < 2 {
             return Ok((StateChanges::default(), RoundKind::BlockStm));
         }
@@ -327,11 +327,11 @@ impl ParallelExecutor {
             }
             Some(RoundKind::Chunks) => {
                 let gas_left = env.gas_limit.saturating_sub(run.out.gas_used);
-                let round = fitting_run(txs.as_slice().iter(), gas_left);
-                if round < 2 {
+                let round = FittingRun::of(txs.as_slice(), gas_left);
+                if round.len() < 2 {
                     return Ok((db.into_changes()?, RoundKind::Chunks));
                 }
-                let (changes, round_stats) = chunks.execute(run, txs, round, count, Some(db))?;
+                let (changes, round_stats) = chunks.execute(run, txs, &round, count, Some(db))?;
                 add_stats(stats, &round_stats);
                 let next = self.next_round(RoundKind::Chunks, &round_stats);
                 Ok((changes, next.unwrap_or(RoundKind::BlockStm)))
@@ -400,16 +400,6 @@ impl ParallelExecutor {
 
 /// Transactions of a block executed in order first, to choose how the rest runs.
 const PROBE_TXS: usize = 64;
-
-/// How many of `txs`, from the first, have gas limits that add up to at most `gas_left`.
-fn fitting_run<'a>(txs: impl Iterator<Item = &'a RecoveredTx>, gas_left: u64) -> usize {
-    let mut total = 0u64;
-    txs.take_while(|tx| {
-        total = total.saturating_add(tx.tx.gas_limit());
-        total <= gas_left
-    })
-    .count()
-}
 
 /// Adds the counters of a round to those of the block; the strategy and thread count are the
 /// last round's.

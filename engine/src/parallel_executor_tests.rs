@@ -12,6 +12,7 @@ use crate::{
     },
     workload::{self, MemoryState, Wallet, Workload, amm_swap, erc20_transfer},
 };
+use alloy_consensus::Transaction as _;
 use alloy_primitives::{Address, Bytes, TxKind, U256, address};
 
 const SENDERS: usize = 6;

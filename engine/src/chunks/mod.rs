@@ -48,10 +48,12 @@ use revm::{
 use std::borrow::Borrow;
 
 mod chunk_db;
+mod fitting;
 mod ranges;
 mod round;
 
 use chunk_db::ChunkDb;
+pub(crate) use fitting::FittingRun;
 pub(crate) use round::MIN_SPLIT_TXS;
 
 /// A block's transactions not executed yet, taken from the front; the rest stay in place

@@ -1,7 +1,7 @@
 //! [`ChunkRound::execute`]: a run of transactions as optimistic chunks on all threads (see
 //! the module above).
 
-use super::{ChunkDb, ChunkRound, Envs, Outcome, TxQueue, ranges::Ranges, record_one};
+use super::{ChunkDb, ChunkRound, Envs, FittingRun, Outcome, TxQueue, ranges::Ranges, record_one};
 use crate::{
     EngineError, EngineResult, RecoveredTx,
     db::{BlockDb, ChunkedState, Updates, accounts_of},
@@ -9,7 +9,6 @@ use crate::{
     parallel::{ExecutionStats, Strategy},
     sequential::BlockRun,
 };
-use alloy_consensus::Transaction as _;
 use altius_state::StateChanges;
 
 /// A range is split with an idle thread only when at least this many of its transactions
@@ -44,9 +43,9 @@ struct Threads<'r> {
 type Taken = Vec<(usize, Vec<Outcome>)>;
 
 impl ChunkRound<'_> {
-    /// Executes the first `count` of `txs` (the block's transactions from `first`, whose gas
-    /// limits all fit in the gas left), taken out, into `run`; returns the run's state
-    /// changes over the state before it.
+    /// Executes the first `fitting.len()` of `txs` (the block's transactions from `first`,
+    /// whose gas limits all fit in the gas left), taken out, into `run`; returns the run's
+    /// state changes over the state before it.
     ///
     /// `before`: the state the probe left over the same state, on which the first chunk goes
     /// on.
@@ -54,14 +53,14 @@ impl ChunkRound<'_> {
         &'s self,
         run: &mut BlockRun<'_>,
         txs: &mut TxQueue,
-        count: usize,
+        fitting: &FittingRun,
         first: usize,
         before: Option<BlockDb<'s>>,
     ) -> EngineResult<(StateChanges, ExecutionStats)> {
         let envs = (revm_cfg(self.chain), revm_block(self.chain, run.env));
-        let count = count.min(txs.len());
+        let count = fitting.len().min(txs.len());
         let run_txs = &txs.as_slice()[..count];
-        let bounds = split_by_gas(run_txs, self.threads);
+        let bounds = fitting.split(self.threads);
         let ranges = Ranges::new(
             &bounds,
             self.min_split,
@@ -315,60 +314,4 @@ fn record(
 /// An internal error: the chunks of a run do not add up to it.
 fn chunks_error(why: &str) -> EngineError {
     EngineError::Evm(format!("optimistic chunks of a run: {why}"))
-}
-
-/// Where the chunks of `txs` start, and their end: at most `parts` contiguous chunks of
-/// about equal gas limits.
-fn split_by_gas(txs: &[RecoveredTx], parts: usize) -> Vec<usize> {
-    let total: u64 = txs.iter().map(|tx| tx.tx.gas_limit()).sum();
-    let parts = parts.clamp(1, txs.len().max(1));
-    let mut bounds = Vec::with_capacity(parts + 1);
-    bounds.push(0);
-    // Chunk `k` starts where the gas passes k/parts of the total.
-    let mut gas = 0u64;
-    for (i, tx) in txs.iter().enumerate() {
-        gas = gas.saturating_add(tx.tx.gas_limit());
-        let done = (u128::from(gas) * parts as u128 / u128::from(total.max(1))) as usize;
-        if done >= bounds.len() && bounds.len() < parts && i + 1 < txs.len() {
-            bounds.push(i + 1);
-        }
-    }
-    bounds.push(txs.len());
-    bounds
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::test_utils::eip1559;
-    use crate::workload::Wallet;
-    use alloy_primitives::{Address, Bytes, TxKind, U256};
-
-    fn txs(gas: &[u64]) -> Vec<RecoveredTx> {
-        let wallet = Wallet::new(1);
-        gas.iter()
-            .enumerate()
-            .map(|(i, g)| {
-                eip1559(
-                    &wallet,
-                    i as u64,
-                    TxKind::Call(Address::ZERO),
-                    U256::ZERO,
-                    Bytes::new(),
-                    *g,
-                )
-            })
-            .collect()
-    }
-
-    #[test]
-    fn chunks_have_about_equal_gas() {
-        assert_eq!(split_by_gas(&txs(&[21_000; 10]), 2), [0, 5, 10]);
-        assert_eq!(split_by_gas(&txs(&[21_000; 9]), 3), [0, 3, 6, 9]);
-        let uneven = txs(&[90_000, 10_000, 10_000, 10_000]);
-        assert_eq!(split_by_gas(&uneven, 2), [0, 1, 4]);
-        assert_eq!(split_by_gas(&txs(&[21_000; 3]), 8), [0, 1, 2, 3]);
-        assert_eq!(split_by_gas(&txs(&[21_000]), 2), [0, 1]);
-        assert_eq!(split_by_gas(&[], 2), [0, 0]);
-    }
 }

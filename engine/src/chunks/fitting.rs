@@ -1,0 +1,110 @@
+//! [`FittingRun`]: the transactions at the front of a queue whose gas limits fit in the gas
+//! left in the block, and where to cut them into chunks of about equal gas.
+
+use crate::RecoveredTx;
+use alloy_consensus::Transaction as _;
+
+/// The first transactions of a queue whose gas limits add up to at most the gas left, with
+/// the running total of their gas limits: one pass over the transactions, which are large
+/// and spread out in memory, gives both how many fit and where the chunks start.
+#[derive(Debug)]
+pub(crate) struct FittingRun {
+    /// The gas limits of the transactions up to and including each one.
+    totals: Vec<u64>,
+}
+
+impl FittingRun {
+    /// The first of `txs` whose gas limits add up to at most `gas_left`.
+    pub(crate) fn of(txs: &[RecoveredTx], gas_left: u64) -> Self {
+        let mut totals = Vec::with_capacity(txs.len());
+        let mut total = 0u64;
+        for tx in txs {
+            total = total.saturating_add(tx.tx.gas_limit());
+            if total > gas_left {
+                break;
+            }
+            totals.push(total);
+        }
+        Self { totals }
+    }
+
+    /// How many transactions fit.
+    pub(crate) fn len(&self) -> usize {
+        self.totals.len()
+    }
+
+    /// Where the chunks of the run start, and its end: at most `parts` contiguous chunks
+    /// of about equal gas limits. Chunk `k` starts after the transaction with which the gas
+    /// passes `k / parts` of the total, and after the start of chunk `k - 1`.
+    pub(crate) fn split(&self, parts: usize) -> Vec<usize> {
+        let len = self.totals.len();
+        let total = u128::from(self.totals.last().copied().unwrap_or(0).max(1));
+        let parts = parts.clamp(1, len.max(1));
+        let mut bounds = Vec::with_capacity(parts + 1);
+        bounds.push(0);
+        for k in 1..parts {
+            // The first transaction with which the gas reaches k / parts of the total.
+            let reached = (self.totals)
+                .partition_point(|&gas| u128::from(gas) * (parts as u128) < (k as u128) * total);
+            let start = (reached + 1).max(bounds[k - 1] + 1);
+            if start >= len {
+                break;
+            }
+            bounds.push(start);
+        }
+        bounds.push(len);
+        bounds
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_utils::eip1559;
+    use crate::workload::Wallet;
+    use alloy_primitives::{Address, Bytes, TxKind, U256};
+
+    fn txs(gas: &[u64]) -> Vec<RecoveredTx> {
+        let wallet = Wallet::new(1);
+        gas.iter()
+            .enumerate()
+            .map(|(i, g)| {
+                eip1559(
+                    &wallet,
+                    i as u64,
+                    TxKind::Call(Address::ZERO),
+                    U256::ZERO,
+                    Bytes::new(),
+                    *g,
+                )
+            })
+            .collect()
+    }
+
+    fn split(gas: &[u64], parts: usize) -> Vec<usize> {
+        FittingRun::of(&txs(gas), u64::MAX).split(parts)
+    }
+
+    #[test]
+    fn only_the_transactions_that_fit_are_in_the_run() {
+        let queue = txs(&[21_000, 30_000, 21_000, 10_000]);
+        assert_eq!(FittingRun::of(&queue, 51_000).len(), 2);
+        assert_eq!(FittingRun::of(&queue, 50_999).len(), 1);
+        assert_eq!(FittingRun::of(&queue, 20_999).len(), 0);
+        assert_eq!(FittingRun::of(&queue, u64::MAX).len(), 4);
+    }
+
+    #[test]
+    fn chunks_have_about_equal_gas() {
+        assert_eq!(split(&[21_000; 10], 2), [0, 5, 10]);
+        assert_eq!(split(&[21_000; 9], 3), [0, 3, 6, 9]);
+        assert_eq!(split(&[90_000, 10_000, 10_000, 10_000], 2), [0, 1, 4]);
+        assert_eq!(split(&[21_000; 3], 8), [0, 1, 2, 3]);
+        assert_eq!(split(&[21_000], 2), [0, 1]);
+        assert_eq!(split(&[], 2), [0, 0]);
+        // One transaction with most of the gas: the chunks after it start one by one.
+        assert_eq!(split(&[10, 1_000, 10, 10, 10], 4), [0, 2, 3, 4, 5]);
+        assert_eq!(split(&[1_000, 10, 10], 3), [0, 1, 2, 3]);
+        assert_eq!(split(&[10, 10, 1_000], 3), [0, 3]);
+    }
+}
