@@ -10,6 +10,8 @@ use crate::{
     sequential::BlockRun,
 };
 use altius_state::StateChanges;
+use rayon::prelude::*;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 
 /// A range is split with an idle thread only when at least this many of its transactions
 /// are left (the idle thread takes half): a chunk costs a database, a check and a merge.
@@ -125,8 +127,12 @@ impl ChunkRound<'_> {
 
     /// Executes the first of the `threads`' ranges in order on `db` (the state before it)
     /// into `run` (the run starts at block position `first`) on this thread, every other one
-    /// on a thread of its own over the state before the run, and the ranges the threads
-    /// split off when they run out; returns the chunks in any order.
+    /// over the state before the run on rayon's threads, and the ranges the threads split
+    /// off when they run out; returns the chunks in any order.
+    ///
+    /// Rayon's threads rather than threads of their own: the checks and the merge that
+    /// follow run on rayon's threads, and a thread that has just finished a task takes the
+    /// next one at once, where one that slept through the execution takes a while to wake.
     fn execute_chunks<'s>(
         &'s self,
         run: &mut BlockRun<'_>,
@@ -134,23 +140,26 @@ impl ChunkRound<'_> {
         threads: Threads<'_>,
         db: BlockDb<'s>,
     ) -> EngineResult<Vec<Chunk<'s>>> {
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = (1..threads.ranges.initial())
+        let others = || {
+            (1..threads.ranges.initial())
+                .into_par_iter()
                 .map(|slot| {
                     let range = (slot, threads.ranges.start(slot));
-                    scope.spawn(move || self.work(threads, Some(range), Vec::new()))
+                    self.work(threads, Some(range), Vec::new())
                 })
-                .collect();
+                .collect::<EngineResult<Vec<_>>>()
+        };
+        let head = || {
             let head = self.first_chunk(run, first, threads, db)?;
-            let mut chunks = self.work(threads, None, vec![head])?;
-            for handle in handles {
-                let more = handle
-                    .join()
-                    .map_err(|_| EngineError::Evm("a chunk's execution panicked".into()))??;
-                chunks.extend(more);
-            }
-            Ok(chunks)
-        })
+            self.work(threads, None, vec![head])
+        };
+        // A panic (a bug: the EVM does not panic on a transaction) fails the block, as an
+        // error, rather than the node.
+        let (head, others) = catch_unwind(AssertUnwindSafe(|| rayon::join(head, others)))
+            .map_err(|_| EngineError::Evm("a chunk's execution panicked".into()))?;
+        let mut chunks = head?;
+        chunks.extend(others?.into_iter().flatten());
+        Ok(chunks)
     }
 
     /// Executes the first of the `threads`' ranges in order on `db`, the exact state before
