@@ -28,7 +28,8 @@ use std::sync::Arc;
 /// whose gas limits all fit in the gas left (none of them can be left out for gas), on top
 /// of the rounds before; once fewer than two transactions fit, the rest runs in order.
 ///
-/// The first `PROBE_TXS` (64) transactions (the probe) run in order, counting those that read
+/// The first `PROBE_TXS` (64) transactions (the probe; fewer when their gas limits add up to
+/// more than `PROBE_GAS`, 2.5 Mgas, but at least 16) run in order, counting those that read
 /// an account or slot an earlier one changed. None: the next rounds run as optimistic
 /// chunks (`ChunkRound`), which cost least when transactions do not conflict. Half or
 /// more: the rest of the block runs in order on the probe's state, as fast as sequentially.
@@ -310,7 +311,8 @@ impl ParallelExecutor {
         let env = run.env;
         let chunks = self.chunk_round(state, env, l1_info);
         let probe = &txs.as_slice()[..self.probe_txs.min(txs.len())];
-        let count = FittingRun::of(probe, env.gas_limit).len();
+        let probe = FittingRun::of(probe, env.gas_limit);
+        let count = (probe.count_within(PROBE_GAS).max(MIN_PROBE_TXS)).min(probe.len());
         if count < 2 {
             return Ok((StateChanges::default(), RoundKind::BlockStm));
         }
@@ -398,8 +400,16 @@ impl ParallelExecutor {
     }
 }
 
-/// Transactions of a block executed in order first, to choose how the rest runs.
+/// Transactions of a block executed in order first (the probe), to choose how the rest runs,
+/// at most.
 const PROBE_TXS: usize = 64;
+
+/// Gas limits the probe's transactions add up to, at most, beyond its first
+/// [`MIN_PROBE_TXS`]: it runs on one thread, and 64 swaps take 2 ms there.
+const PROBE_GAS: u64 = 2_500_000;
+
+/// Transactions of the probe, at least (when the block has that many).
+const MIN_PROBE_TXS: usize = 16;
 
 /// Adds the counters of a round to those of the block; the strategy and thread count are the
 /// last round's.

@@ -33,6 +33,11 @@ impl FittingRun {
         self.totals.len()
     }
 
+    /// How many of them, from the first, have gas limits that add up to at most `gas`.
+    pub(crate) fn count_within(&self, gas: u64) -> usize {
+        self.totals.partition_point(|&total| total <= gas)
+    }
+
     /// Where the chunks of the run start, and its end: at most `parts` contiguous chunks
     /// of about equal gas limits. Chunk `k` starts after the transaction with which the gas
     /// passes `k / parts` of the total, and after the start of chunk `k - 1`.
@@ -92,6 +97,12 @@ mod tests {
         assert_eq!(FittingRun::of(&queue, 50_999).len(), 1);
         assert_eq!(FittingRun::of(&queue, 20_999).len(), 0);
         assert_eq!(FittingRun::of(&queue, u64::MAX).len(), 4);
+        let run = FittingRun::of(&queue, u64::MAX);
+        assert_eq!(run.count_within(0), 0);
+        assert_eq!(run.count_within(51_000), 2);
+        assert_eq!(run.count_within(71_999), 2);
+        assert_eq!(run.count_within(72_000), 3);
+        assert_eq!(run.count_within(u64::MAX), 4);
     }
 
     #[test]
