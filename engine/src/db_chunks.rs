@@ -336,10 +336,11 @@ impl<'a> ChunkedState<'a> {
         // Every account is in one list (a dirty one, layered or not, only in its own): the
         // lists merge into one in order, while the chunks' databases are freed.
         let parts = std::mem::take(&mut self.parts);
-        let (accounts, ()) = rayon::join(
-            || merge_changes(lists, &dirty),
+        let (merged, ()) = rayon::join(
+            || merge_sorted(lists, &dirty),
             || parts.into_par_iter().for_each(drop),
         );
+        let accounts = AccountChanges::from_sorted(merged);
         Ok(StateChanges {
             accounts,
             code: deployed.into_iter().collect(),
@@ -505,39 +506,10 @@ impl Updates {
     }
 }
 
-/// The accounts' updates in `lists`, which [`merge_sorted`] merges in order: each is added
-/// at the end as it comes, with no pass to check the order afterwards.
-fn merge_changes(
-    lists: Vec<(Vec<(Address, AccountUpdate)>, bool)>,
-    skip: &[Address],
-) -> AccountChanges {
-    let mut accounts =
-        AccountChanges::with_capacity(lists.iter().map(|(list, _)| list.len()).sum());
-    // None unless an address were in two lists; those would be sorted in, the later one
-    // counting, as `AccountChanges::from_sorted` does.
-    let mut out_of_order = Vec::new();
-    merge_sorted(lists, skip, |(address, update)| {
-        if let Err(entry) = accounts.push_last(address, update) {
-            out_of_order.push(entry);
-        }
-    });
-    if out_of_order.is_empty() {
-        return accounts;
-    }
-    accounts
-        .into_vec()
-        .into_iter()
-        .chain(out_of_order)
-        .collect()
-}
-
-/// Lists sorted by address, with no address in two of them, merged in order into `push`;
+/// Lists sorted by address, with no address in two of them, merged into one sorted list;
 /// the addresses in `skip` (sorted) are left out of the lists marked to be filtered.
-fn merge_sorted<T>(
-    lists: Vec<(Vec<(Address, T)>, bool)>,
-    skip: &[Address],
-    mut push: impl FnMut((Address, T)),
-) {
+fn merge_sorted<T>(lists: Vec<(Vec<(Address, T)>, bool)>, skip: &[Address]) -> Vec<(Address, T)> {
+    let mut merged = Vec::with_capacity(lists.iter().map(|(list, _)| list.len()).sum());
     let mut lists: Vec<_> = lists
         .into_iter()
         .filter(|(list, _)| !list.is_empty())
@@ -555,18 +527,16 @@ fn merge_sorted<T>(
             }
         }
         let Some((index, _)) = lowest else {
-            return;
+            return merged;
         };
         if lists.len() == 1 {
             if let Some((list, filtered)) = lists.pop() {
-                list.filter(|item| !filtered || keep(item)).for_each(push);
+                merged.extend(list.filter(|item| !filtered || keep(item)));
             }
-            return;
+            return merged;
         }
         let (list, filtered) = &mut lists[index];
-        if let Some(item) = list.next().filter(|item| !*filtered || keep(item)) {
-            push(item);
-        }
+        merged.extend(list.next().filter(|item| !*filtered || keep(item)));
         if list.peek().is_none() {
             drop(lists.swap_remove(index));
         }
@@ -582,18 +552,11 @@ fn is_empty(account: &Account) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{merge_changes, merge_sorted};
-    use alloy_primitives::{Address, U256};
-    use altius_state::AccountUpdate;
+    use super::merge_sorted;
+    use alloy_primitives::Address;
 
     fn a(byte: u8) -> Address {
         Address::repeat_byte(byte)
-    }
-
-    fn merged<T>(lists: Vec<(Vec<(Address, T)>, bool)>, skip: &[Address]) -> Vec<(Address, T)> {
-        let mut merged = Vec::new();
-        merge_sorted(lists, skip, |item| merged.push(item));
-        merged
     }
 
     #[test]
@@ -605,8 +568,9 @@ mod tests {
             // The skipped addresses' own list.
             (vec![(a(3), 'f'), (a(5), 'g')], false),
         ];
+        let merged = merge_sorted(lists, &[a(3), a(4)]);
         assert_eq!(
-            merged(lists, &[a(3), a(4)]),
+            merged,
             [
                 (a(1), 'a'),
                 (a(2), 'd'),
@@ -615,32 +579,8 @@ mod tests {
                 (a(6), 'c')
             ]
         );
-        let one = merged(vec![(vec![(a(1), 'x'), (a(2), 'y')], true)], &[a(2)]);
-        assert_eq!(one, [(a(1), 'x')]);
-        assert!(merged::<char>(vec![], &[]).is_empty());
-    }
-
-    #[test]
-    fn an_address_in_two_lists_is_sorted_in_the_later_one_counting() {
-        let update = |value: u64| AccountUpdate {
-            storage: [(U256::ZERO, U256::from(value))].into(),
-            ..AccountUpdate::default()
-        };
-        let lists = vec![
-            (vec![(a(1), update(1)), (a(3), update(2))], false),
-            (vec![(a(2), update(3)), (a(3), update(4))], false),
-        ];
-        let changes = merge_changes(lists, &[]).into_vec();
-        let values: Vec<_> = (changes.iter())
-            .map(|(address, update)| (*address, update.storage[&U256::ZERO]))
-            .collect();
-        assert_eq!(
-            values,
-            [
-                (a(1), U256::from(1)),
-                (a(2), U256::from(3)),
-                (a(3), U256::from(4))
-            ]
-        );
+        let merged = merge_sorted(vec![(vec![(a(1), 'x'), (a(2), 'y')], true)], &[a(2)]);
+        assert_eq!(merged, [(a(1), 'x')]);
+        assert!(merge_sorted::<char>(vec![], &[]).is_empty());
     }
 }

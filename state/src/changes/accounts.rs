@@ -25,35 +25,6 @@ impl AccountChanges {
         }
     }
 
-    /// No accounts, with room for `capacity`.
-    pub fn with_capacity(capacity: usize) -> Self {
-        Self {
-            entries: Vec::with_capacity(capacity),
-        }
-    }
-
-    /// Adds what the block did to `address` at the end, when `address` comes after every
-    /// address in the list; otherwise leaves the list as it is and hands them back. A list
-    /// that arrives in order (a merge of sorted lists) is built without a pass to check it.
-    // The error is the caller's own entry handed back (as `Vec::push_within_capacity`
-    // does), not an error to pass up.
-    #[allow(clippy::result_large_err)]
-    pub fn push_last(
-        &mut self,
-        address: Address,
-        update: AccountUpdate,
-    ) -> Result<(), (Address, AccountUpdate)> {
-        if self
-            .entries
-            .last()
-            .is_some_and(|(last, _)| *last >= address)
-        {
-            return Err((address, update));
-        }
-        self.entries.push((address, update));
-        Ok(())
-    }
-
     /// The changes in `entries`, which are expected sorted by address with each address once
     /// (then this only checks it); otherwise they are sorted, and for an address given more
     /// than once the last one counts, as [`FromIterator`] does.
@@ -296,25 +267,6 @@ mod tests {
                 (address(2), update(5)),
                 (address(5), update(3))
             ]
-        );
-    }
-
-    #[test]
-    fn push_last_takes_only_an_address_after_the_last() {
-        let mut changes = AccountChanges::with_capacity(2);
-        assert_eq!(changes.push_last(address(2), update(2)), Ok(()));
-        assert_eq!(
-            changes.push_last(address(1), update(1)),
-            Err((address(1), update(1)))
-        );
-        assert_eq!(
-            changes.push_last(address(2), update(3)),
-            Err((address(2), update(3)))
-        );
-        assert_eq!(changes.push_last(address(3), update(3)), Ok(()));
-        assert_eq!(
-            changes.into_vec(),
-            [(address(2), update(2)), (address(3), update(3))]
         );
     }
 
