@@ -114,9 +114,6 @@ pub(crate) struct ChunkedState<'a> {
     /// Per part, the updates of its accounts computed when it was added (on the thread that
     /// executed it), if any.
     updates: Vec<Option<Updates>>,
-    /// Per part, a filter of the addresses it holds, if one was computed with its updates:
-    /// every address added to the part since is added to it too.
-    filters: Vec<Option<AddressFilter>>,
     /// Accounts changed since their part's updates were computed (taken from a later part,
     /// paid fees); their updates are computed again at the end.
     dirty: Vec<Address>,
@@ -131,15 +128,13 @@ impl<'a> ChunkedState<'a> {
         Self {
             parts: vec![first],
             updates: vec![None],
-            filters: vec![None],
             dirty: Vec::new(),
         }
     }
 
     /// The state after the first chunk, whose updates are computed already.
-    pub(crate) fn with_updates(first: BlockDb<'a>, mut updates: Updates) -> Self {
+    pub(crate) fn with_updates(first: BlockDb<'a>, updates: Updates) -> Self {
         Self {
-            filters: vec![updates.filter.take()],
             updates: vec![Some(updates)],
             ..Self::new(first)
         }
@@ -208,12 +203,10 @@ impl<'a> ChunkedState<'a> {
         &'s self,
         address: &'s Address,
     ) -> Option<(usize, impl Iterator<Item = &'s CachedAccount>)> {
-        let parts = self.parts.iter().zip(&self.filters).enumerate().rev();
-        let mut held = parts.filter_map(|(index, (part, filter))| {
-            if filter
-                .as_ref()
-                .is_some_and(|filter| !filter.may_contain(address))
-            {
+        let parts = self.parts.iter().zip(&self.updates).enumerate().rev();
+        let mut held = parts.filter_map(|(index, (part, updates))| {
+            let filter = updates.as_ref().and_then(|updates| updates.filter.as_ref());
+            if filter.is_some_and(|filter| !filter.may_contain(address)) {
                 return None;
             }
             part.accounts.get(address).map(|cached| (index, cached))
@@ -230,7 +223,7 @@ impl<'a> ChunkedState<'a> {
     /// stay in the chunk as a layer over the parts before it: moving their slots would take
     /// long on one thread, and their changes are computed from all their layers at the
     /// end, on all cores.
-    pub(crate) fn add(&mut self, mut next: BlockDb<'a>, shared: Shared, mut updates: Updates) {
+    pub(crate) fn add(&mut self, mut next: BlockDb<'a>, shared: Shared, updates: Updates) {
         for (address, part) in shared {
             let Some(account) = next.accounts.get(&address) else {
                 continue;
@@ -247,7 +240,6 @@ impl<'a> ChunkedState<'a> {
             }
         }
         self.parts.push(next);
-        self.filters.push(updates.filter.take());
         self.updates.push(Some(updates));
     }
 
@@ -260,7 +252,8 @@ impl<'a> ChunkedState<'a> {
 
     /// Part `index`, to hold `address` (added to its filter).
     fn part_mut(&mut self, index: usize, address: &Address) -> &mut BlockDb<'a> {
-        if let Some(filter) = &mut self.filters[index] {
+        let updates = self.updates[index].as_mut();
+        if let Some(filter) = updates.and_then(|updates| updates.filter.as_mut()) {
             filter.insert(address);
         }
         &mut self.parts[index]
@@ -460,7 +453,8 @@ pub(crate) struct Updates {
     /// [`BlockDb::small_updates`]).
     big: Vec<(Address, SortedSlots)>,
     /// The addresses of all the part's accounts, when computed with the updates: the checks
-    /// of the parts after it ask it first.
+    /// of the parts after it ask it first. Every address the part takes in afterwards is
+    /// added to it ([`ChunkedState::part_mut`]).
     filter: Option<AddressFilter>,
 }
 
