@@ -9,13 +9,16 @@ use crate::{
     evm::{l1_block_info, revm_block, revm_cfg},
     overlay::{Overlay, merge_changes},
     parallel::{self, CachedStorage, ExecutionConfig, ExecutionStats, ParallelError, Strategy},
-    parallel_evm::{EvmKey, OpTxFailure, OpVm, ProviderStorage, final_changes},
+    parallel_evm::{EvmKey, OpTxFailure, OpVm, ProviderStorage, SsaRecording, final_changes},
     sequential::BlockRun,
 };
 use alloy_primitives::B256;
 use altius_state::{StateChanges, StateProvider};
 use op_revm::L1BlockInfo;
-use std::sync::Arc;
+use std::sync::{
+    Arc,
+    atomic::{AtomicU64, Ordering::Relaxed},
+};
 
 /// Executes a block's transactions in parallel (Block-STM) with OP Stack semantics.
 ///
@@ -46,6 +49,8 @@ pub struct ParallelExecutor {
     min_split: usize,
     /// What runs after the probe; tests force each path.
     after_probe: AfterProbe,
+    /// Which Block-STM executions record SSA logs, to redo stale transactions from them.
+    ssa: SsaRecording,
 }
 
 /// What runs the rounds after the probe.
@@ -58,7 +63,7 @@ enum AfterProbe {
     InOrder,
     /// Tests: optimistic chunks, whatever the conflicts.
     Chunks,
-    /// Tests: Block-STM.
+    /// Block-STM (benchmarks and tests).
     BlockStm,
 }
 
@@ -83,12 +88,33 @@ impl ParallelExecutor {
             probe_txs: PROBE_TXS,
             min_split: MIN_SPLIT_TXS,
             after_probe: AfterProbe::Auto,
+            ssa: SsaRecording::Adaptive,
         }
     }
 
     /// Answers `BLOCKHASH` from `hashes`.
     pub fn with_block_hashes(mut self, hashes: Arc<dyn BlockHashes>) -> Self {
         self.block_hashes = Some(hashes);
+        self
+    }
+
+    /// Whether a Block-STM transaction whose storage reads went stale is redone from its SSA
+    /// log (only the operations that depend on the stale reads run again) rather than run
+    /// anew; on by default.
+    pub fn with_ssa_redo(mut self, on: bool) -> Self {
+        self.ssa = if on {
+            SsaRecording::Adaptive
+        } else {
+            SsaRecording::Off
+        };
+        self
+    }
+
+    /// Records the SSA log of every Block-STM execution, not only of those likely to be
+    /// redone (tests, to redo as often as possible).
+    #[cfg(test)]
+    pub(crate) fn with_ssa_always(mut self) -> Self {
+        self.ssa = SsaRecording::Always;
         self
     }
 
@@ -129,9 +155,9 @@ impl ParallelExecutor {
         self
     }
 
-    /// Runs the rounds after the probe on Block-STM.
-    #[cfg(test)]
-    pub(crate) fn with_block_stm(mut self) -> Self {
+    /// Runs every round after the probe on Block-STM, whatever the probe found: for
+    /// benchmarks of the Block-STM path (`altius bench redo`) and tests.
+    pub fn with_block_stm(mut self) -> Self {
         self.after_probe = AfterProbe::BlockStm;
         self
     }
@@ -254,6 +280,10 @@ impl ParallelExecutor {
             txs: &txs,
             block_hash: &block_hash,
             l1_info: l1_info.clone(),
+            ssa: self.ssa,
+            redos: AtomicU64::new(0),
+            again: AtomicU64::new(0),
+            redo_failures: AtomicU64::new(0),
         };
         // Accounts and slots come from the provider's own cache; code is kept once read and
         // analysed, because every call of a contract reads it.
@@ -262,9 +292,13 @@ impl ParallelExecutor {
         });
         let output = parallel::execute_block(&vm, &storage, txs.len(), &self.config)
             .map_err(parallel_error)?;
+        let redos = vm.redos.load(Relaxed);
         drop(vm);
         let final_state = output.final_state;
-        let stats = output.stats;
+        let stats = ExecutionStats {
+            redos,
+            ..output.stats
+        };
         let mut executed = Vec::with_capacity(txs.len());
         for (offset, (tx, result)) in txs.into_iter().zip(output.txs).enumerate() {
             let index = first + offset;
@@ -423,6 +457,7 @@ fn add_stats(total: &mut ExecutionStats, round: &ExecutionStats) {
     total.in_order_executions += round.in_order_executions;
     total.dependent_txs += round.dependent_txs;
     total.splits += round.splits;
+    total.redos += round.redos;
 }
 
 fn parallel_error(err: ParallelError) -> EngineError {

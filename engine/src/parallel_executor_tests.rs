@@ -161,6 +161,8 @@ struct Coverage {
     chunks_again: usize,
     /// Chunks split off by idle threads.
     chunks_split: usize,
+    /// Block-STM re-executions done as SSA redos (how many depends on timing).
+    redos: u64,
 }
 
 fn check_blocks(seeds: std::ops::Range<u64>) -> Coverage {
@@ -213,11 +215,16 @@ fn check_blocks(seeds: std::ops::Range<u64>) -> Coverage {
                 2 => parallel = parallel.with_block_stm(),
                 _ => {}
             }
+            // Block-STM redoes from SSA logs: recorded as the node does, or always.
+            if threads % 2 == 0 {
+                parallel = parallel.with_ssa_always();
+            }
             let (got, stats) = parallel
                 .execute_with_stats(&world.0, &env, txs.clone(), ExecutionMode::Build)
                 .unwrap();
             assert_eq!(got, expected, "seed {seed}, {threads} threads");
             seen.runs += 1;
+            seen.redos += stats.redos;
             if stats.strategy == Strategy::OptimisticChunks {
                 seen.chunk_runs += 1;
                 seen.chunks_again += usize::from(stats.aborts > 0);
@@ -448,4 +455,47 @@ fn mostly_independent_blocks_equal_sequential() {
         }
     }
     assert!(taken > 20 && again > 20, "taken {taken}, again {again}");
+}
+
+/// Hot blocks (every transfer to one holder, every swap on one pool) forced onto Block-STM,
+/// with every execution recording its SSA log, give the sequential result with the redo and
+/// without it. (How many transactions are redone depends on timing: the redo's own result
+/// is checked in `parallel_evm::op_vm_tests`.)
+#[test]
+fn hot_blocks_on_block_stm_are_redone_with_the_sequential_result() {
+    for workload in [Workload::HotErc20, Workload::HotAmm] {
+        let block = workload::generate(workload, 300).unwrap();
+        let txs = || block.txs.clone();
+        let expected = SequentialExecutor::new(block.chain.clone())
+            .execute_block(&block.state, &block.env, txs(), ExecutionMode::Build)
+            .unwrap();
+        for threads in [2, 4] {
+            for redo in [true, false] {
+                let config = ExecutionConfig {
+                    fallback: None,
+                    ..ExecutionConfig::with_threads(threads)
+                };
+                let executor = ParallelExecutor::new(block.chain.clone(), threads)
+                    .with_config(config)
+                    .with_probe_txs(2)
+                    .with_block_stm()
+                    .with_ssa_redo(redo);
+                let executor = if redo {
+                    executor.with_ssa_always()
+                } else {
+                    executor
+                };
+                let (got, stats) = executor
+                    .execute_with_stats(&block.state, &block.env, txs(), ExecutionMode::Build)
+                    .unwrap();
+                assert_eq!(
+                    got, expected,
+                    "{workload:?}, {threads} threads, redo {redo}"
+                );
+                if !redo {
+                    assert_eq!(stats.redos, 0, "{workload:?}: {stats:?}");
+                }
+            }
+        }
+    }
 }

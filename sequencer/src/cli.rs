@@ -69,6 +69,8 @@ pub enum BenchCommand {
     State(crate::bench::state::StateBenchArgs),
     /// Execute one block of a workload sequentially and in parallel.
     Engine(crate::bench::engine::EngineBenchArgs),
+    /// Execute one block of a workload in parallel with the SSA redo and without it.
+    Redo(crate::bench::redo::RedoBenchArgs),
 }
 
 #[cfg(test)]

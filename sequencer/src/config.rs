@@ -55,13 +55,26 @@ pub enum ExecutionKind {
 }
 
 /// The `[execution]` section.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ExecutionSection {
     /// `parallel` (default) or `sequential`.
     pub mode: ExecutionKind,
     /// Threads of the parallel engine; 0 uses all cores.
     pub threads: usize,
+    /// Redo a Block-STM transaction whose storage reads went stale from its SSA log, only
+    /// the operations that depend on them (default true).
+    pub ssa_redo: bool,
+}
+
+impl Default for ExecutionSection {
+    fn default() -> Self {
+        Self {
+            mode: ExecutionKind::default(),
+            threads: 0,
+            ssa_redo: true,
+        }
+    }
 }
 
 /// The `[metrics]` section: `GET /metrics` in the Prometheus text format on its own port.

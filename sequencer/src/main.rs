@@ -32,6 +32,7 @@ fn main() -> std::process::ExitCode {
         Command::Bench(BenchCommand::Rpc(args)) => altius_sequencer::bench::rpc::run(args),
         Command::Bench(BenchCommand::State(args)) => altius_sequencer::bench::state::run(args),
         Command::Bench(BenchCommand::Engine(args)) => altius_sequencer::bench::engine::run(args),
+        Command::Bench(BenchCommand::Redo(args)) => altius_sequencer::bench::redo::run(args),
         Command::Blocktest(args) => altius_sequencer::blocktest_cmd::run(args),
         Command::Contracts(cmd) => altius_sequencer::contracts_cmd::run(cmd),
     };

@@ -83,6 +83,7 @@ impl Node {
         let executor: Arc<dyn Executor> = match config.execution.mode {
             ExecutionKind::Parallel => Arc::new(
                 ParallelExecutor::new(chain.clone(), config.execution.threads)
+                    .with_ssa_redo(config.execution.ssa_redo)
                     .with_block_hashes(store.clone()),
             ),
             ExecutionKind::Sequential => {

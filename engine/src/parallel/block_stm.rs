@@ -249,10 +249,14 @@ where
         self.flush(&mut local);
     }
 
-    /// Executes `tx` against the memory.
-    fn run(&self, tx: TxIndex) -> Run<M> {
+    /// Executes `tx` against the memory; `previous` is what its last execution returned, if
+    /// the VM may redo from it.
+    fn run(&self, tx: TxIndex, previous: Option<M::Output>) -> Run<M> {
         let mut view = MvView::new(self.vm, self.storage, &self.memory, tx);
-        let result = self.vm.execute(tx, &mut view);
+        let result = match previous {
+            Some(previous) => self.vm.execute_again(tx, &mut view, previous),
+            None => self.vm.execute(tx, &mut view),
+        };
         let (reads, failure) = view.finish();
         match failure {
             Some(ViewFailure::Blocked(blocking)) => return Run::Blocked(blocking),
@@ -295,10 +299,23 @@ where
             .record_with(version, write_set, |key| self.vm.is_accumulator(key))
     }
 
+    /// Takes the output of the last recorded execution of `tx`, which is about to run
+    /// again: its slot stays empty until it has. No validation of that execution can abort
+    /// it any more, as the scheduler has moved on to the next incarnation.
+    fn take_output(&self, tx: TxIndex) -> Option<M::Output> {
+        let slot = self.slots.get(tx)?.lock().take()?;
+        slot.result.ok()
+    }
+
     fn try_execute(&self, version: Version, local: &mut LocalCounts) -> Option<Task> {
+        let mut previous = if version.incarnation > 0 {
+            self.take_output(version.tx)
+        } else {
+            None
+        };
         loop {
             local.executions += 1;
-            match self.run(version.tx) {
+            match self.run(version.tx, previous.take()) {
                 Run::Blocked(blocking) => {
                     self.counters.dependency_waits.fetch_add(1, Relaxed);
                     self.note_conflict(local);
@@ -387,7 +404,7 @@ where
                 tx,
                 incarnation: incarnation.wrapping_add(1),
             };
-            match self.run(tx) {
+            match self.run(tx, self.take_output(tx)) {
                 Run::Blocked(_) | Run::Foreign => return Err(InOrderError::Restart),
                 Run::Storage(error) => return Err(InOrderError::Storage(tx, error)),
                 done @ Run::Done { .. } => {
@@ -420,6 +437,7 @@ where
             in_order_executions: counters.in_order_executions.load(Relaxed),
             dependent_txs: 0,
             splits: 0,
+            redos: 0,
         }
     }
 }

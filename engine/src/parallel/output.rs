@@ -74,6 +74,10 @@ pub struct ExecutionStats {
     pub dependent_txs: u64,
     /// Optimistic chunks that a thread which had run out of work split off another's.
     pub splits: u64,
+    /// Re-executions the VM redid from its log of the execution before (the EVM's SSA
+    /// redo: only the operations that depend on the stale reads) rather than ran anew;
+    /// counted in `executions` too.
+    pub redos: u64,
 }
 
 impl ExecutionStats {

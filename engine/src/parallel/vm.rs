@@ -45,6 +45,23 @@ pub trait Vm: Sync {
         view: &mut dyn ReadView<Self::Key, Self::Value>,
     ) -> Result<TxOutcome<Self::Key, Self::Value, Self::Delta, Self::Output>, VmError<Self::Error>>;
 
+    /// Executes transaction `tx` again, after validation found a read of its last execution
+    /// stale; `previous` is what that execution returned. A VM that keeps enough in its
+    /// outputs redoes only what the stale reads changed; by default the transaction runs
+    /// anew. The contract of [`Vm::execute`] holds: the result must be what executing the
+    /// transaction against `view` returns, and every read must go through `view`.
+    #[allow(clippy::type_complexity)]
+    fn execute_again(
+        &self,
+        tx: TxIndex,
+        view: &mut dyn ReadView<Self::Key, Self::Value>,
+        previous: Self::Output,
+    ) -> Result<TxOutcome<Self::Key, Self::Value, Self::Delta, Self::Output>, VmError<Self::Error>>
+    {
+        let _ = previous;
+        self.execute(tx, view)
+    }
+
     /// Applies `delta` to the value `value` stored at `key` (`None`: no value yet).
     fn apply_delta(
         &self,

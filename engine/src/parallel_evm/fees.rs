@@ -216,3 +216,15 @@ where
         self.inner.catch_error(evm, error)
     }
 }
+
+impl<EVM, ERROR> InspectorHandler for OpDeferredFees<EVM, ERROR>
+where
+    EVM: InspectorEvmTr<
+            Context: OpContextTr,
+            Frame = EthFrame<EthInterpreter>,
+            Inspector: Inspector<<<Self as Handler>::Evm as EvmTr>::Context, EthInterpreter>,
+        >,
+    ERROR: EvmTrError<EVM> + From<OpTransactionError> + FromStringError + IsTxError,
+{
+    type IT = EthInterpreter;
+}

@@ -4,6 +4,7 @@ use super::{
     db::{BlockHashFn, ViewDb, ViewDbError, evm_context},
     fees::OpDeferredFees,
     is_fee_recipient, one_sender,
+    ssa::{RecordingView, SsaRecord, SsaRecorder},
     values::{EvmKey, EvmValue, apply_balance_delta},
     writes::tx_writes,
 };
@@ -26,7 +27,10 @@ use revm::{
     },
     handler::Handler,
     handler::instructions::EthInstructions,
+    inspector::{Inspector, InspectorHandler, NoOpInspector},
+    interpreter::interpreter::EthInterpreter,
 };
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 /// What a transaction that ran returns.
 #[derive(Debug)]
@@ -37,6 +41,8 @@ pub(crate) struct OpTxOutput {
     pub(crate) nonce_before: u64,
     /// The logs bloom of its receipt, computed here, on the executing thread.
     pub(crate) bloom: Bloom,
+    /// What a redo of the transaction needs, when the VM records it.
+    pub(crate) ssa: Option<Box<SsaRecord>>,
 }
 
 /// Why a transaction did not run.
@@ -59,20 +65,98 @@ pub(crate) struct OpVm<'a> {
     /// The L1 fee parameters, read once before the block's first transaction (as op-revm
     /// reads them when one EVM runs the whole block).
     pub(crate) l1_info: L1BlockInfo,
+    /// Which executions record an SSA log, so that the next incarnation of a transaction
+    /// can redo only what a stale storage read changed.
+    pub(crate) ssa: SsaRecording,
+    /// Incarnations that a redo produced.
+    pub(crate) redos: AtomicU64,
+    /// Transactions executed again so far.
+    pub(crate) again: AtomicU64,
+    /// Redos that a changed guard sent to a full execution.
+    pub(crate) redo_failures: AtomicU64,
 }
 
-impl Vm for OpVm<'_> {
-    type Key = EvmKey;
-    type Value = EvmValue;
-    type Delta = U256;
-    type Output = OpTxOutput;
-    type Error = OpTxFailure;
+/// Which executions of [`OpVm`] record an SSA log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SsaRecording {
+    /// None: every re-execution runs in full.
+    Off,
+    /// Those likely to be redone, and only while redos mostly succeed (see
+    /// [`RECORD_AFTER_REEXECUTIONS`] and [`FAILED_REDOS_ALLOWED`]).
+    Adaptive,
+    /// All (tests, to redo as often as possible).
+    #[cfg_attr(not(test), allow(dead_code))]
+    Always,
+}
 
-    fn execute(
+/// A first execution records its SSA log once the block's re-executions so far, times this,
+/// exceed the transaction's position: recording costs about a third of an ERC20 transfer's
+/// execution, which a block without conflicts would pay for nothing.
+const RECORD_AFTER_REEXECUTIONS: u64 = 16;
+
+/// Failed redos beyond twice the successful ones after which executions stop recording: in
+/// a block of swaps on one pool every redo fails (the reserves decide the amount sent), and
+/// recording would only slow it down.
+const FAILED_REDOS_ALLOWED: u64 = 8;
+
+/// The revm context a transaction of [`OpVm`] runs in.
+type OpCtx<'v> = revm::Context<
+    RevmBlockEnv,
+    op_revm::OpTransaction<revm::context::TxEnv>,
+    CfgEnv<OpSpecId>,
+    ViewDb<'v>,
+    revm::Journal<ViewDb<'v>>,
+    L1BlockInfo,
+>;
+
+/// An inspector [`OpVm`] runs transactions with: none, or the SSA recorder.
+trait OpInspector: for<'v> Inspector<OpCtx<'v>, EthInterpreter> {
+    /// Whether the run goes through revm's inspecting loop (slower).
+    const INSPECTS: bool;
+}
+
+impl OpInspector for NoOpInspector {
+    const INSPECTS: bool = false;
+}
+
+impl OpInspector for &mut SsaRecorder {
+    const INSPECTS: bool = true;
+}
+
+/// The result of running one transaction on op-revm.
+type Run = Result<TxOutcome<EvmKey, EvmValue, U256, OpTxOutput>, VmError<OpTxFailure>>;
+
+impl OpVm<'_> {
+    /// Whether recording SSA logs pays in this block so far: redos mostly succeed.
+    fn redo_pays(&self) -> bool {
+        match self.ssa {
+            SsaRecording::Off => false,
+            SsaRecording::Always => true,
+            SsaRecording::Adaptive => {
+                let failures = self.redo_failures.load(Relaxed);
+                failures <= 2 * self.redos.load(Relaxed) + FAILED_REDOS_ALLOWED
+            }
+        }
+    }
+
+    /// Whether the first execution of transaction `tx` records its SSA log.
+    fn records_first(&self, tx: TxIndex) -> bool {
+        match self.ssa {
+            SsaRecording::Adaptive => {
+                let again = self.again.load(Relaxed);
+                again * RECORD_AFTER_REEXECUTIONS > tx as u64 && self.redo_pays()
+            }
+            _ => self.redo_pays(),
+        }
+    }
+
+    /// Executes transaction `tx` in full, recording its SSA log if `record`.
+    fn execute_in_full(
         &self,
         tx: TxIndex,
         view: &mut dyn ReadView<EvmKey, EvmValue>,
-    ) -> Result<TxOutcome<EvmKey, EvmValue, U256, OpTxOutput>, VmError<OpTxFailure>> {
+        record: bool,
+    ) -> Run {
         let Some(recovered) = self.txs.get(tx) else {
             return Err(VmError::Tx(OpTxFailure::Fatal(format!(
                 "no transaction {tx}"
@@ -81,6 +165,62 @@ impl Vm for OpVm<'_> {
         if recovered.tx.is_post_exec() {
             return Err(VmError::Tx(OpTxFailure::Unsupported));
         }
+        if !record {
+            return self.run(tx, recovered, view, NoOpInspector);
+        }
+        let mut recording = RecordingView::new(view);
+        let (outcome, recorder) = {
+            let mut recorder = SsaRecorder::default();
+            let outcome = self.run(tx, recovered, &mut recording, &mut recorder)?;
+            (outcome, recorder)
+        };
+        let mut outcome = outcome;
+        outcome.output.ssa = SsaRecord::new(
+            recording,
+            recorder,
+            outcome.writes.clone(),
+            outcome.deltas.clone(),
+        )
+        .map(Box::new);
+        Ok(outcome)
+    }
+
+    /// Redoes transaction `tx` from the record of its last execution; `None` when it must
+    /// run in full.
+    fn redo(&self, view: &mut dyn ReadView<EvmKey, EvmValue>, previous: OpTxOutput) -> Option<Run> {
+        let mut record = previous.ssa?;
+        match record.redo(view) {
+            Err(read) => Some(Err(VmError::Read(read))),
+            Ok(Err(_)) => {
+                self.redo_failures.fetch_add(1, Relaxed);
+                None
+            }
+            Ok(Ok(())) => {
+                self.redos.fetch_add(1, Relaxed);
+                let (writes, deltas) = (record.writes.clone(), record.deltas.clone());
+                Some(Ok(TxOutcome {
+                    output: OpTxOutput {
+                        ssa: Some(record),
+                        ..previous
+                    },
+                    writes,
+                    deltas,
+                }))
+            }
+        }
+    }
+
+    /// Runs `recovered` (transaction `tx`) over `view` with `inspector`.
+    fn run<I>(
+        &self,
+        tx: TxIndex,
+        recovered: &RecoveredTx,
+        view: &mut dyn ReadView<EvmKey, EvmValue>,
+        inspector: I,
+    ) -> Run
+    where
+        I: OpInspector,
+    {
         let mut db = ViewDb::new(view, self.block_hash, None);
         let nonce_before = db.account(recovered.sender)?.info.map_or(0, |a| a.nonce);
         let ctx = evm_context(
@@ -95,13 +235,18 @@ impl Vm for OpVm<'_> {
         let spec = self.cfg.spec;
         let mut evm = OpEvm(Evm {
             ctx,
-            inspector: (),
+            inspector,
             instruction: EthInstructions::new_mainnet_with_spec(spec.into()),
             precompiles: OpPrecompiles::new_with_spec(spec),
             frame_stack: FrameStack::new(),
         });
         let mut handler = OpDeferredFees::default();
-        match handler.run(&mut evm) {
+        let result = if I::INSPECTS {
+            handler.inspect_run(&mut evm)
+        } else {
+            handler.run(&mut evm)
+        };
+        match result {
             Ok(result) => {
                 let state = evm.0.ctx.journaled_state.finalize();
                 let db = &mut evm.0.ctx.journaled_state.database;
@@ -112,6 +257,7 @@ impl Vm for OpVm<'_> {
                         result,
                         nonce_before,
                         bloom,
+                        ssa: None,
                     },
                     writes: writes.writes,
                     deltas: writes.deltas,
@@ -120,6 +266,31 @@ impl Vm for OpVm<'_> {
             Err(EVMError::Transaction(err)) => Err(VmError::Tx(OpTxFailure::Invalid(err))),
             Err(EVMError::Database(ViewDbError::Read(err))) => Err(VmError::Read(err)),
             Err(other) => Err(VmError::Tx(OpTxFailure::Fatal(other.to_string()))),
+        }
+    }
+}
+
+impl Vm for OpVm<'_> {
+    type Key = EvmKey;
+    type Value = EvmValue;
+    type Delta = U256;
+    type Output = OpTxOutput;
+    type Error = OpTxFailure;
+
+    fn execute(&self, tx: TxIndex, view: &mut dyn ReadView<EvmKey, EvmValue>) -> Run {
+        self.execute_in_full(tx, view, self.records_first(tx))
+    }
+
+    fn execute_again(
+        &self,
+        tx: TxIndex,
+        view: &mut dyn ReadView<EvmKey, EvmValue>,
+        previous: OpTxOutput,
+    ) -> Run {
+        self.again.fetch_add(1, Relaxed);
+        match self.redo(view, previous) {
+            Some(run) => run,
+            None => self.execute_in_full(tx, view, self.redo_pays()),
         }
     }
 
@@ -141,3 +312,7 @@ impl Vm for OpVm<'_> {
         one_sender(self.txs.iter().take(txs).map(|tx| &tx.sender))
     }
 }
+
+#[cfg(test)]
+#[path = "op_vm_tests.rs"]
+mod tests;

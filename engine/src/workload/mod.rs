@@ -8,6 +8,7 @@
 //! | `amm`       | swaps on its own pool of two shared tokens          | none             |
 //! | `hot-erc20` | transfers 1 token unit to one shared recipient      | every pair       |
 //! | `hot-amm`   | swaps on one shared pool                            | every pair       |
+//! | `mixed-erc20` | as `erc20`, but every fourth to one shared recipient | a quarter of them |
 //! | `serial`    | increments one shared counter                       | each on the last |
 //!
 //! Every transaction has its own sender and pays a priority fee, so the fee vaults receive
@@ -56,17 +57,20 @@ pub enum Workload {
     HotAmm,
     /// Increments of one counter: each transaction depends on the one before.
     Serial,
+    /// ERC20 transfers to fresh addresses, every fourth to one shared recipient.
+    MixedErc20,
 }
 
 impl Workload {
     /// Every workload.
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::Raw,
         Self::Erc20,
         Self::Amm,
         Self::HotErc20,
         Self::HotAmm,
         Self::Serial,
+        Self::MixedErc20,
     ];
 
     /// Its name on the command line.
@@ -78,6 +82,7 @@ impl Workload {
             Self::HotErc20 => "hot-erc20",
             Self::HotAmm => "hot-amm",
             Self::Serial => "serial",
+            Self::MixedErc20 => "mixed-erc20",
         }
     }
 
@@ -90,7 +95,7 @@ impl Workload {
     pub const fn gas_limit(&self) -> u64 {
         match self {
             Self::Raw => 21_000,
-            Self::Erc20 | Self::HotErc20 => 60_000,
+            Self::Erc20 | Self::HotErc20 | Self::MixedErc20 => 60_000,
             Self::Amm | Self::HotAmm => 150_000,
             Self::Serial => 50_000,
         }
@@ -102,6 +107,7 @@ impl Workload {
             Self::Raw => 47_600,
             Self::Erc20 => 19_500,
             Self::HotErc20 => 29_200,
+            Self::MixedErc20 => 21_300,
             Self::Amm | Self::HotAmm => 11_600,
             Self::Serial => 38_500,
         }
@@ -274,6 +280,13 @@ fn call_of(
             TxKind::Call(deployed.token_a),
             erc20_transfer(derived_address("to", 0), one),
         ),
+        Workload::MixedErc20 => {
+            let to = if i % 4 == 3 { 0 } else { i + 1 };
+            (
+                TxKind::Call(deployed.token_a),
+                erc20_transfer(derived_address("to", to), one),
+            )
+        }
         Workload::Amm => (
             TxKind::Call(derived_address("pool", i)),
             amm_swap(deployed.token_a, U256::from(1_000_000u64), sender),

@@ -1,30 +1,22 @@
 //! `altius bench engine`: one block of a workload (`altius_engine::workload`) executed by
 //! the sequential and the parallel executor in the same process, medians of several runs.
 
-use altius_engine::{
-    ExecutionMode, Executor, ParallelExecutor, SequentialExecutor,
-    workload::{self, Workload},
-};
+use super::{BlockArgs, median, round3};
+use altius_engine::{ExecutionMode, Executor, ParallelExecutor, SequentialExecutor};
 use clap::Args;
-use eyre::{WrapErr, bail};
+use eyre::bail;
 use serde::Serialize;
 use std::time::Instant;
 
 /// Options of `altius bench engine`.
 #[derive(Debug, Clone, Args)]
 pub struct EngineBenchArgs {
-    /// raw, erc20, amm, hot-erc20, hot-amm or serial.
+    /// raw, erc20, amm, hot-erc20, hot-amm, serial or mixed-erc20.
     #[arg(long, default_value = "raw")]
     pub workload: String,
-    /// Transactions in the block [default: about 1 Ggas of the workload].
-    #[arg(long)]
-    pub txs: Option<usize>,
-    /// Threads of the parallel executor [default: available cores].
-    #[arg(long)]
-    pub threads: Option<usize>,
-    /// Timed runs of each executor (the medians are reported).
-    #[arg(long, default_value_t = 5)]
-    pub runs: usize,
+    /// The block and the runs.
+    #[command(flatten)]
+    pub block: BlockArgs,
 }
 
 /// The JSON line.
@@ -42,22 +34,8 @@ struct Report {
 
 /// Runs the benchmark and prints its JSON line.
 pub fn run(args: EngineBenchArgs) -> eyre::Result<()> {
-    let Some(workload) = Workload::from_name(&args.workload) else {
-        let names: Vec<_> = Workload::ALL.iter().map(Workload::name).collect();
-        bail!(
-            "unknown workload {:?}; one of {}",
-            args.workload,
-            names.join(", ")
-        );
-    };
-    let threads = args
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    if threads == 0 || args.runs == 0 {
-        bail!("--threads and --runs must be at least 1");
-    }
-    let txs = args.txs.unwrap_or_else(|| workload.txs_per_ggas());
-    let block = workload::generate(workload, txs).wrap_err("building the workload")?;
+    let (workload, block, threads) = args.block.block(&args.workload)?;
+    let txs = block.txs.len();
     let sequential = SequentialExecutor::new(block.chain.clone());
     let parallel = ParallelExecutor::new(block.chain.clone(), threads);
     let mode = ExecutionMode::Validate;
@@ -65,7 +43,7 @@ pub fn run(args: EngineBenchArgs) -> eyre::Result<()> {
     let mut reexecutions = 0;
     let mut gas = 0;
     // Alternate the two so that both see the same machine conditions; one warm-up each.
-    for run in 0..=args.runs {
+    for run in 0..=args.block.runs {
         // The block's transactions are copied before the clock starts: the figure is the
         // execution's alone.
         let txs_copy = block.txs.clone();
@@ -80,9 +58,7 @@ pub fn run(args: EngineBenchArgs) -> eyre::Result<()> {
             bail!("the parallel result differs from the sequential one");
         }
         gas = expected.gas_used;
-        // Executions beyond one per transaction that ran on Block-STM.
-        let speculative = (txs as u64).saturating_sub(stats.in_order_executions);
-        reexecutions = stats.executions.saturating_sub(speculative);
+        reexecutions = super::reexecutions(&stats, txs);
         if run > 0 {
             seq_ms.push(seq);
             par_ms.push(par);
@@ -101,13 +77,4 @@ pub fn run(args: EngineBenchArgs) -> eyre::Result<()> {
     };
     println!("{}", serde_json::to_string(&report)?);
     Ok(())
-}
-
-fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
-}
-
-fn round3(x: f64) -> f64 {
-    (x * 1000.0).round() / 1000.0
 }

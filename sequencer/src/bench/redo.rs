@@ -1,0 +1,99 @@
+//! `altius bench redo`: one block of a workload executed on Block-STM with the SSA redo and
+//! without it, in the same process, medians of several runs.
+//!
+//! Every round after the probe runs on Block-STM, whatever the probe finds, and conflicts
+//! never send the rest of the block in order: the node itself runs a hot block in order,
+//! and a block whose conflicts are rare records no logs.
+
+use super::{BlockArgs, median, reexecutions, round3};
+use altius_engine::{ExecutionMode, ParallelExecutor, parallel::ExecutionConfig};
+use clap::Args;
+use eyre::bail;
+use serde::Serialize;
+use std::time::Instant;
+
+/// Options of `altius bench redo`.
+#[derive(Debug, Clone, Args)]
+pub struct RedoBenchArgs {
+    /// A workload of `altius bench engine`; redos happen where transactions conflict on
+    /// storage slots: hot-erc20, mixed-erc20.
+    #[arg(long, default_value = "hot-erc20")]
+    pub workload: String,
+    /// The block and the runs.
+    #[command(flatten)]
+    pub block: BlockArgs,
+}
+
+/// The JSON line.
+#[derive(Debug, Serialize)]
+struct Report {
+    workload: &'static str,
+    txs: usize,
+    gas: u64,
+    threads: usize,
+    without_redo_ms: f64,
+    with_redo_ms: f64,
+    speedup: f64,
+    /// Executions beyond one per transaction, with the redo (redos included) and without.
+    reexecutions: u64,
+    reexecutions_without_redo: u64,
+    redos: u64,
+}
+
+/// Runs the benchmark and prints its JSON line.
+pub fn run(args: RedoBenchArgs) -> eyre::Result<()> {
+    let (workload, block, threads) = args.block.block(&args.workload)?;
+    if threads < 2 {
+        bail!("--threads must be at least 2: one thread runs blocks in order");
+    }
+    let txs = block.txs.len();
+    let config = ExecutionConfig {
+        fallback: None,
+        ..ExecutionConfig::with_threads(threads)
+    };
+    let with_redo = ParallelExecutor::new(block.chain.clone(), threads)
+        .with_config(config)
+        .with_block_stm();
+    let without_redo = with_redo.clone().with_ssa_redo(false);
+    let mode = ExecutionMode::Validate;
+    let (mut with_ms, mut without_ms) = (Vec::new(), Vec::new());
+    let (mut with_stats, mut without_stats) = Default::default();
+    let mut gas = 0;
+    // Alternate the two so that both see the same machine conditions; one warm-up each.
+    for run in 0..=args.block.runs {
+        let timed = |executor: &ParallelExecutor| {
+            let txs_copy = block.txs.clone();
+            let start = Instant::now();
+            let out = executor.execute_with_stats(&block.state, &block.env, txs_copy, mode);
+            (out, start.elapsed().as_secs_f64() * 1e3)
+        };
+        let (expected, without) = timed(&without_redo);
+        let (expected, stats) = expected?;
+        let (got, with) = timed(&with_redo);
+        let (got, stats_with) = got?;
+        if got != expected {
+            bail!("the result with the redo differs from the one without");
+        }
+        gas = expected.gas_used;
+        (without_stats, with_stats) = (stats, stats_with);
+        if run > 0 {
+            without_ms.push(without);
+            with_ms.push(with);
+        }
+    }
+    let (without_redo_ms, with_redo_ms) = (median(&mut without_ms), median(&mut with_ms));
+    let report = Report {
+        workload: workload.name(),
+        txs,
+        gas,
+        threads,
+        without_redo_ms: round3(without_redo_ms),
+        with_redo_ms: round3(with_redo_ms),
+        speedup: round3(without_redo_ms / with_redo_ms),
+        reexecutions: reexecutions(&with_stats, txs),
+        reexecutions_without_redo: reexecutions(&without_stats, txs),
+        redos: with_stats.redos,
+    };
+    println!("{}", serde_json::to_string(&report)?);
+    Ok(())
+}
