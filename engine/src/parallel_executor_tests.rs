@@ -478,12 +478,11 @@ fn hot_blocks_on_block_stm_are_redone_with_the_sequential_result() {
                 let executor = ParallelExecutor::new(block.chain.clone(), threads)
                     .with_config(config)
                     .with_probe_txs(2)
-                    .with_block_stm()
-                    .with_ssa_redo(redo);
+                    .with_block_stm();
                 let executor = if redo {
                     executor.with_ssa_always()
                 } else {
-                    executor
+                    executor.with_ssa_redo(false)
                 };
                 let (got, stats) = executor
                     .execute_with_stats(&block.state, &block.env, txs(), ExecutionMode::Build)

@@ -1,15 +1,15 @@
 //! Blocks for benchmarks and tests: a workload of signed transactions over an in-memory
 //! state, with our ERC20 and AMM contracts (`contracts/src`) where the workload needs them.
 //!
-//! | workload    | each transaction                                    | conflicts        |
-//! |-------------|-----------------------------------------------------|------------------|
-//! | `raw`       | sends 1 wei from its own sender to a fresh address  | none             |
-//! | `erc20`     | transfers 1 token unit to a fresh address           | none             |
-//! | `amm`       | swaps on its own pool of two shared tokens          | none             |
-//! | `hot-erc20` | transfers 1 token unit to one shared recipient      | every pair       |
-//! | `hot-amm`   | swaps on one shared pool                            | every pair       |
-//! | `mixed-erc20` | as `erc20`, but every fourth to one shared recipient | a quarter of them |
-//! | `serial`    | increments one shared counter                       | each on the last |
+//! | workload      | each transaction                                       | conflicts         |
+//! |---------------|--------------------------------------------------------|-------------------|
+//! | `raw`         | sends 1 wei from its own sender to a fresh address     | none              |
+//! | `erc20`       | transfers 1 token unit to a fresh address              | none              |
+//! | `amm`         | swaps on its own pool of two shared tokens             | none              |
+//! | `hot-erc20`   | transfers 1 token unit to one shared recipient         | every pair        |
+//! | `hot-amm`     | swaps on one shared pool                               | every pair        |
+//! | `mixed-erc20` | as `erc20`, but every fourth to one shared recipient   | a quarter of them |
+//! | `serial`      | increments one shared counter                          | each on the last  |
 //!
 //! Every transaction has its own sender and pays a priority fee, so the fee vaults receive
 //! a payment from each.
