@@ -6,9 +6,8 @@ use crate::{
     evm::{l1_block_info, revm_block, revm_cfg},
     parallel::{ReadError, Storage},
     parallel_evm::ProviderStorage,
-    workload::{self, Workload, WorkloadBlock, erc20_balance_slot},
+    workload::{self, Workload, WorkloadBlock, amm_pool_storage, erc20_balance_slot},
 };
-use alloy_consensus::Transaction as _;
 use alloy_primitives::{Address, B256, map::HashMap};
 
 /// The state of a workload block, with some keys set otherwise.
@@ -65,41 +64,33 @@ fn balance(value: u64) -> EvmValue {
     }
 }
 
-/// What an outcome says, with its writes as a map (their order is revm's).
-#[allow(clippy::type_complexity)]
-fn summary(
-    run: Run,
-) -> (
+/// What an outcome says: result, nonce, writes as a map (their order is revm's), deltas.
+type Summary = (
     ExecutionResult<OpHaltReason>,
     u64,
     HashMap<EvmKey, EvmValue>,
     Vec<(EvmKey, U256)>,
-) {
-    let Ok(outcome) = run else {
-        panic!("the transfer failed")
-    };
-    let out = outcome.output;
-    (
-        out.result,
-        out.nonce_before,
-        outcome.writes.into_iter().collect(),
-        outcome.deltas,
-    )
-}
+);
 
-/// Runs transaction `TX` again over `set` from `previous`, and in full: both must agree, and
-/// the recipient's balance must go up by the one unit transferred.
+/// Runs transaction `TX` again over `set` from `previous`, and in full: both must agree.
+/// Returns what they gave, and the output to run again from (with its record).
 fn again_equals_full(
     vm: &OpVm<'_>,
     block: &WorkloadBlock,
     set: &[(EvmKey, EvmValue)],
     previous: OpTxOutput,
-) -> OpTxOutput {
-    let (slot, _) = keys(block);
+) -> (Summary, OpTxOutput) {
     let Ok(again) = vm.execute_again(TX, &mut view(block, set), previous) else {
-        panic!("the transfer failed")
+        panic!("the transaction failed")
     };
-    let full = vm.execute(TX, &mut view(block, set));
+    let Ok(full) = vm.execute(TX, &mut view(block, set)) else {
+        panic!("the transaction failed")
+    };
+    let summary = |outcome: TxOutcome<EvmKey, EvmValue, U256, OpTxOutput>| -> Summary {
+        let out = outcome.output;
+        let writes = outcome.writes.into_iter().collect();
+        (out.result, out.nonce_before, writes, outcome.deltas)
+    };
     let next = OpTxOutput {
         result: again.output.result.clone(),
         nonce_before: again.output.nonce_before,
@@ -107,12 +98,31 @@ fn again_equals_full(
         ssa: None,
     };
     let record = again.output.ssa;
-    let again = summary(Ok(TxOutcome {
+    let again = summary(TxOutcome {
         output: next,
         writes: again.writes,
         deltas: again.deltas,
-    }));
+    });
     assert_eq!(again, summary(full), "{set:?}");
+    let previous = OpTxOutput {
+        result: again.0.clone(),
+        nonce_before: again.1,
+        bloom: Bloom::default(),
+        ssa: record,
+    };
+    (again, previous)
+}
+
+/// [`again_equals_full`] for a hot transfer: the recipient's balance must also go up by the
+/// one unit transferred.
+fn transfer_again(
+    vm: &OpVm<'_>,
+    block: &WorkloadBlock,
+    set: &[(EvmKey, EvmValue)],
+    previous: OpTxOutput,
+) -> OpTxOutput {
+    let (slot, _) = keys(block);
+    let (again, previous) = again_equals_full(vm, block, set, previous);
     let Some(EvmValue::Storage { value, .. }) =
         set.iter().find(|(k, _)| *k == slot).map(|(_, v)| v)
     else {
@@ -123,12 +133,7 @@ fn again_equals_full(
         epoch: 0,
     };
     assert_eq!(again.2.get(&slot), Some(&expected), "{set:?}");
-    OpTxOutput {
-        result: again.0,
-        nonce_before: again.1,
-        bloom: Bloom::default(),
-        ssa: record,
-    }
+    previous
 }
 
 #[test]
@@ -144,12 +149,12 @@ fn a_redo_gives_what_a_full_execution_over_the_new_reads_gives() {
         output
     };
     // The recipient's balance grew: redone, twice in a row (the second from the first).
-    let redone = again_equals_full(&vm, &block, &[(slot, balance(20))], recorded(10));
+    let redone = transfer_again(&vm, &block, &[(slot, balance(20))], recorded(10));
     assert_eq!(vm.redos.load(Relaxed), 1);
-    again_equals_full(&vm, &block, &[(slot, balance(35))], redone);
+    transfer_again(&vm, &block, &[(slot, balance(35))], redone);
     assert_eq!(vm.redos.load(Relaxed), 2);
     // From zero the store creates the slot and costs more: run in full.
-    again_equals_full(&vm, &block, &[(slot, balance(0))], recorded(10));
+    transfer_again(&vm, &block, &[(slot, balance(0))], recorded(10));
     assert_eq!(vm.redo_failures.load(Relaxed), 1);
     // The sender's account changed: run in full.
     let Some(EvmValue::Account(mut account)) = view(&block, &[]).read(&sender).unwrap() else {
@@ -159,9 +164,47 @@ fn a_redo_gives_what_a_full_execution_over_the_new_reads_gives() {
         info.balance += U256::from(1);
     }
     let richer = [(slot, balance(10)), (sender, EvmValue::Account(account))];
-    again_equals_full(&vm, &block, &richer, recorded(10));
+    transfer_again(&vm, &block, &richer, recorded(10));
     assert_eq!(
         (vm.redos.load(Relaxed), vm.redo_failures.load(Relaxed)),
         (2, 2)
     );
+}
+
+/// A swap on the shared pool whose reserves changed: the amount out changes, and with it
+/// the token transfer the pool calls (its calldata), the `Transfer` and `Swap` logs' data and
+/// the returned amount. The redo gives what a full execution gives.
+#[test]
+fn a_swap_is_redone_through_its_call_its_logs_and_its_output() {
+    let block = workload::generate(Workload::HotAmm, 8).unwrap();
+    let hashes = |_| Ok(B256::ZERO);
+    let vm = vm(&block, &hashes);
+    let pool = block.txs[TX].tx.to().unwrap();
+    let [(reserves_slot, ..), ..] = amm_pool_storage(U256::ZERO, U256::ZERO, U256::ZERO);
+    let reserves = EvmKey::Storage(pool, reserves_slot);
+    let set = |reserve0: u64, reserve1: u64| {
+        let packed = amm_pool_storage(U256::from(reserve0), U256::from(reserve1), U256::ZERO)[0].1;
+        [(
+            reserves,
+            EvmValue::Storage {
+                value: packed,
+                epoch: 0,
+            },
+        )]
+    };
+    let e18 = 1_000_000_000_000_000_000;
+    let first = vm
+        .execute(TX, &mut view(&block, &set(e18, e18)))
+        .unwrap()
+        .output;
+    assert!(first.ssa.is_some(), "the swap was not recorded");
+    let first_result = first.result.clone();
+    let (again, previous) =
+        again_equals_full(&vm, &block, &set(e18 + e18 / 10, e18 - e18 / 7), first);
+    assert_eq!(vm.redos.load(Relaxed), 1, "the swap was run in full");
+    // The amount out changed: the output and the logs' data are not those recorded.
+    assert_ne!(again.0.output(), first_result.output());
+    assert_ne!(again.0.logs(), first_result.logs());
+    again_equals_full(&vm, &block, &set(e18 / 2, 3 * e18), previous);
+    assert_eq!(vm.redos.load(Relaxed), 2, "the second redo ran in full");
 }

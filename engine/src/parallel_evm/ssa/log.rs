@@ -25,11 +25,12 @@ impl Operand {
     }
 }
 
-/// One byte of a loaded word that a logged value stored: its position in the word, the value
-/// and which of the value's 32 big-endian bytes it is.
+/// One byte of a loaded word (or of a log's data, of the output) that a logged value
+/// stored: its position in the word, the value and which of the value's 32 big-endian bytes
+/// it is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct ByteSource {
-    pub(crate) position: u8,
+    pub(crate) position: u32,
     pub(crate) def: Def,
     pub(crate) byte: u8,
 }
@@ -171,14 +172,21 @@ impl SsaLog {
     /// The word loaded by entry `index` with the bytes of `bytes` as their values are now.
     fn load(&self, index: usize, bytes: &[ByteSource]) -> U256 {
         let mut word = self.entries[index].output.to_be_bytes::<32>();
+        self.patch(&mut word, bytes);
+        U256::from_be_bytes(word)
+    }
+
+    /// Writes into `data` the bytes of `bytes` as their values are now.
+    pub(crate) fn patch(&self, data: &mut [u8], bytes: &[ByteSource]) {
         for byte in bytes {
             let value = self.value(Operand {
                 def: byte.def,
                 value: U256::ZERO,
             });
-            word[usize::from(byte.position)] = value.to_be_bytes::<32>()[usize::from(byte.byte)];
+            if let Some(slot) = data.get_mut(byte.position as usize) {
+                *slot = value.to_be_bytes::<32>()[usize::from(byte.byte % 32)];
+            }
         }
-        U256::from_be_bytes(word)
     }
 
     /// Checks that a store costs the gas and refunds what it did: both depend only on which

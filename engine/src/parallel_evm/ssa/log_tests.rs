@@ -102,7 +102,7 @@ fn a_load_takes_the_new_bytes_of_a_stored_value() {
     let recorded = (word(0x1234) << 128) | (U256::MAX >> 128);
     let bytes = (0..16)
         .map(|i| ByteSource {
-            position: i,
+            position: u32::from(i),
             def: value.def,
             byte: 16 + i,
         })

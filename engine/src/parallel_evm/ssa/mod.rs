@@ -5,25 +5,28 @@
 //! # Recording
 //!
 //! An execution that may need a redo runs with [`SsaRecorder`], a revm inspector. It mirrors
-//! every frame's stack and memory with the log entry that defined each value, and logs an
-//! operation only when one of its inputs is a logged value: storage reads (`SLOAD`, and the
-//! original value an `SSTORE` loads) start the log, and everything computed from constants
-//! alone (calldata, the caller, code) stays a constant. A transfer of a token logs a few dozen
-//! entries out of its few hundred instructions.
+//! every frame's stack, memory and calldata with the log entry that defined each value, and
+//! logs an operation only when one of its inputs is a logged value: storage reads (`SLOAD`,
+//! and the original value an `SSTORE` loads) start the log, and everything computed from
+//! constants alone (calldata, the caller, code) stays a constant. A transfer of a token logs
+//! a few dozen entries out of its few hundred instructions.
 //!
 //! # Redo
 //!
 //! On the next incarnation the transaction reads again every key it read, through the view,
 //! so that the core validates the new reads. If an account or code changed, it runs in full.
 //! If only storage changed, [`SsaLog::redo`] walks the log forward from the changed reads and
-//! recomputes the arithmetic, comparison, bitwise and memory operations they reach.
+//! recomputes the arithmetic, comparison, bitwise and memory operations they reach. Logged
+//! bytes follow a call's arguments into the callee's calldata; the redo writes the new bytes
+//! of the logs' data and of the transaction's output into its result.
 //!
 //! A redo holds only if the execution would have taken the same path at the same cost, so
-//! the log guards everything else a changed value could reach: a branch condition, a memory
-//! offset, a storage key, a call's arguments, a log's data, anything returned, any opcode
+//! the log guards everything else a changed value could reach: whether a branch condition is
+//! zero, a jump target, a memory offset or length, a storage key, a call's address, gas or
+//! value, a log's topics, data a contract other than the transaction's returns, any opcode
 //! the redo does not recompute. Any guarded value that changes, and any `SSTORE` whose gas
-//! or refund would change, sends the transaction to a full execution. Gas, logs, output and
-//! fees are then those recorded, and only the stored values change.
+//! or refund would change, sends the transaction to a full execution. Gas, fees and the
+//! logs' topics are then those recorded; stored values, logs' data and the output change.
 
 mod eval;
 mod log;
@@ -38,7 +41,9 @@ use super::values::{EvmKey, EvmValue};
 use crate::parallel::{ReadError, ReadView};
 use alloy_primitives::{Address, U256, map::HashMap};
 use log::RedoFailure;
+use op_revm::OpHaltReason;
 use recorder::Recorded;
+use revm::context_interface::result::{ExecutionResult, Output};
 
 /// The reads of one execution, key and value, in read order.
 type Reads = Vec<(EvmKey, Option<EvmValue>)>;
@@ -143,6 +148,27 @@ impl SsaRecord {
         self.reads = reads;
         self.rewrite_storage(&epochs);
         Ok(Ok(()))
+    }
+
+    /// Writes into `result` the new bytes of its logs' data and of its output (its gas,
+    /// topics and the rest are those recorded, as the guards held).
+    pub(crate) fn patch_result(&self, result: &mut ExecutionResult<OpHaltReason>) {
+        let ExecutionResult::Success { logs, output, .. } = result else {
+            return;
+        };
+        let log = &self.recorded.log;
+        for (index, bytes) in &self.recorded.log_data {
+            if let Some(entry) = logs.get_mut(*index) {
+                let mut data = entry.data.data.to_vec();
+                log.patch(&mut data, bytes);
+                entry.data.data = data.into();
+            }
+        }
+        if let (Output::Call(data), false) = (output, self.recorded.output.is_empty()) {
+            let mut patched = data.to_vec();
+            log.patch(&mut patched, &self.recorded.output);
+            *data = patched.into();
+        }
     }
 
     /// Sets the writes of every stored slot to the value it is left with, when that differs

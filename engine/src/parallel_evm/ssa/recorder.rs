@@ -2,9 +2,9 @@
 
 use super::{
     eval::is_recomputed,
-    log::{CONST, Def, Kind, Operand, SsaLog},
+    log::{ByteSource, CONST, Def, Kind, Operand, SsaLog},
     memory::{memory_reads, memory_writes, returned_into, touches_memory},
-    shadow::ShadowFrame,
+    shadow::{ShadowFrame, Taint},
     storage::ShadowStorage,
 };
 use alloy_primitives::{Address, U256};
@@ -40,6 +40,31 @@ pub(crate) struct Recorded {
     /// Every slot the transaction stored to, in first-store order: its source (the value
     /// before the transaction) and the value it left.
     pub(crate) stored: Vec<(Address, U256, Operand, Operand)>,
+    /// The logged bytes of each log's data, by the log's index in the transaction's logs.
+    pub(crate) log_data: Vec<(usize, Vec<ByteSource>)>,
+    /// The logged bytes of the data the transaction's call returned.
+    pub(crate) output: Vec<ByteSource>,
+}
+
+/// What crosses frames, or leaves the transaction, besides storage.
+#[derive(Debug, Default)]
+struct Crossing {
+    /// The logged bytes of the calldata of the frame a call is starting.
+    calldata: Option<Taint>,
+    log_data: Vec<(usize, Vec<ByteSource>)>,
+    output: Vec<ByteSource>,
+    /// The depth of the transaction's own frame, once started.
+    top_depth: Option<usize>,
+    /// Whether that frame is a call (a creation returns code, which is guarded).
+    top_is_call: Option<bool>,
+}
+
+/// Where a pending instruction ran: the index of the log it emitted, if one, and whether in
+/// the transaction's own frame, a call.
+#[derive(Clone, Copy, Debug)]
+struct Place {
+    log_index: Option<usize>,
+    top_call: bool,
 }
 
 /// Records the [`SsaLog`] of one execution as revm runs it.
@@ -54,6 +79,7 @@ pub(crate) struct SsaRecorder {
     log: SsaLog,
     frames: Vec<ShadowFrame>,
     storage: ShadowStorage,
+    crossing: Crossing,
     pending: Option<Pending>,
     /// The inputs of the pending instruction, the top of the stack first.
     inputs: [Operand; MAX_INPUTS],
@@ -66,6 +92,7 @@ impl Default for SsaRecorder {
             log: SsaLog::with_capacity(64),
             frames: Vec::with_capacity(4),
             storage: ShadowStorage::default(),
+            crossing: Crossing::default(),
             pending: None,
             inputs: [Operand::constant(U256::ZERO); MAX_INPUTS],
             usable: true,
@@ -82,6 +109,8 @@ impl SsaRecorder {
         Some(Recorded {
             stored: self.storage.stored(),
             log: self.log,
+            log_data: self.crossing.log_data,
+            output: self.crossing.output,
         })
     }
 
@@ -101,6 +130,8 @@ impl SsaRecorder {
         let moved = match op {
             opcode::DUP1..=opcode::DUP16 => Some(frame.dup(usize::from(op - opcode::DUP1) + 1)),
             opcode::SWAP1..=opcode::SWAP16 => Some(frame.swap(usize::from(op - opcode::SWAP1) + 1)),
+            // A value dropped reaches nothing.
+            opcode::POP => Some(frame.drop_top(1)),
             opcode::DUPN | opcode::SWAPN | opcode::EXCHANGE => Some(false),
             _ => None,
         };
@@ -121,7 +152,9 @@ impl SsaRecorder {
         }
         let needed = frame.top_is_logged(inputs)
             || matches!(op, opcode::SLOAD | opcode::SSTORE)
-            || (frame.has_memory_values() && touches_memory(op));
+            || (frame.has_memory_values() && touches_memory(op))
+            || (frame.has_calldata_values()
+                && matches!(op, opcode::CALLDATALOAD | opcode::CALLDATACOPY));
         if !needed {
             if !frame.drop_top(inputs) {
                 return self.give_up();
@@ -146,13 +179,14 @@ impl SsaRecorder {
 
     /// Logs the instruction `pending` after it ran: `output` is the top of the stack,
     /// `address` the account whose storage the frame uses, `original` a slot's value
-    /// before the transaction.
+    /// before the transaction, `log_index` the index of the last log emitted.
     fn after(
         &mut self,
         pending: Pending,
         output: U256,
         address: Address,
         original: impl FnOnce(U256) -> Option<U256>,
+        log_index: Option<usize>,
     ) {
         let Some(frame) = self.frames.get_mut(pending.depth) else {
             self.usable = false;
@@ -183,7 +217,17 @@ impl SsaRecorder {
                 };
                 pushed
             }
-            op => after_in_frame(&mut self.log, frame, op, inputs, output, &mut guarded),
+            op => {
+                let top = Some(pending.depth) == self.crossing.top_depth;
+                let place = Place {
+                    log_index,
+                    top_call: top && self.crossing.top_is_call == Some(true),
+                };
+                let log = &mut self.log;
+                let crossing = &mut self.crossing;
+                let step = Step { op, inputs, output };
+                after_in_frame(log, frame, crossing, step, place, &mut guarded)
+            }
         };
         match pushed {
             Some(def) => frame.stack.push(def),
@@ -200,22 +244,36 @@ impl SsaRecorder {
     }
 }
 
-/// Logs `op`, which does not touch storage, after it ran in `frame` (whose stack has lost
-/// `inputs`): its logged output, if any (`None`: its outputs are constants), and the values
-/// that must not change in `guarded`.
+/// An instruction that ran: its opcode, its inputs (the top of the stack first) and the top
+/// of the stack after it.
+struct Step<'a> {
+    op: u8,
+    inputs: &'a [Operand],
+    output: U256,
+}
+
+/// Logs an instruction that does not touch storage after it ran in `frame` (whose stack has
+/// lost its inputs): its logged output, if any (`None`: its outputs are constants), and the
+/// values that must not change in `guarded`.
 fn after_in_frame(
     log: &mut SsaLog,
     frame: &mut ShadowFrame,
-    op: u8,
-    inputs: &[Operand],
-    output: U256,
+    crossing: &mut Crossing,
+    Step { op, inputs, output }: Step<'_>,
+    place: Place,
     guarded: &mut Vec<Def>,
 ) -> Option<Def> {
+    let load = |log: &mut SsaLog, bytes: Vec<ByteSource>| {
+        (!bytes.is_empty()).then(|| log.push(Kind::Load { bytes }, output).def)
+    };
     match op {
         opcode::MLOAD => {
             guarded.push(inputs[0].def);
-            let bytes = frame.word_sources(inputs[0].value);
-            (!bytes.is_empty()).then(|| log.push(Kind::Load { bytes }, output).def)
+            load(log, frame.word_sources(inputs[0].value))
+        }
+        opcode::CALLDATALOAD => {
+            guarded.push(inputs[0].def);
+            load(log, frame.calldata_word_sources(inputs[0].value))
         }
         opcode::MSTORE | opcode::MSTORE8 => {
             guarded.push(inputs[0].def);
@@ -234,19 +292,69 @@ fn after_in_frame(
             };
             Some(log.push(kind, output).def)
         }
-        op => {
-            guarded.extend(inputs.iter().map(|input| input.def));
-            if let Some(range) = memory_reads(op, inputs) {
-                frame.defs_in(range, guarded);
-            }
-            if let Some(range) = returned_into(op, inputs) {
-                frame.defs_in(range, guarded);
-                frame.clear(range);
-            }
-            if let Some(range) = memory_writes(op, inputs) {
-                frame.clear(range);
+        opcode::JUMPI => {
+            // The branch depends on whether the condition is zero, not on its value (a
+            // checked division jumps on its divisor).
+            guarded.push(inputs[0].def);
+            let condition = inputs[1];
+            if condition.def != CONST {
+                let is_zero = Kind::Op {
+                    opcode: opcode::ISZERO,
+                    inputs: [condition, condition],
+                    arity: 1,
+                };
+                let taken = U256::from(condition.value.is_zero());
+                guarded.push(log.push(is_zero, taken).def);
             }
             None
+        }
+        op => {
+            guarded.extend(inputs.iter().map(|input| input.def));
+            after_effects(frame, crossing, op, inputs, place, guarded);
+            None
+        }
+    }
+}
+
+/// The memory an instruction reads or writes, beyond the stack: the logged bytes of a log's
+/// data, of the transaction's output and of a call's arguments are kept to be redone (the
+/// callee gets them as its calldata); those of anything else it reads are guarded.
+fn after_effects(
+    frame: &mut ShadowFrame,
+    crossing: &mut Crossing,
+    op: u8,
+    inputs: &[Operand],
+    place: Place,
+    guarded: &mut Vec<Def>,
+) {
+    let is_log = (opcode::LOG0..=opcode::LOG4).contains(&op);
+    let is_call = returned_into(op, inputs).is_some();
+    if let Some(range) = memory_reads(op, inputs) {
+        match (is_log, place.log_index) {
+            (true, Some(index)) => {
+                let bytes = frame.data_sources(range);
+                if !bytes.is_empty() {
+                    crossing.log_data.push((index, bytes));
+                }
+            }
+            _ if op == opcode::RETURN && place.top_call => {
+                crossing.output = frame.data_sources(range);
+            }
+            _ if is_call => {
+                let calldata = frame.taint_of(range);
+                crossing.calldata = (!calldata.is_empty()).then_some(calldata);
+            }
+            _ => frame.defs_in(range, guarded),
+        }
+    }
+    if let Some(range) = returned_into(op, inputs) {
+        frame.defs_in(range, guarded);
+        frame.clear(range);
+    }
+    if let Some(range) = memory_writes(op, inputs) {
+        frame.clear(range);
+        if op == opcode::CALLDATACOPY {
+            frame.copy_calldata(inputs[0].value, inputs[1].value, inputs[2].value);
         }
     }
 }
@@ -257,8 +365,18 @@ where
 {
     fn initialize_interp(&mut self, _interp: &mut Interpreter<EthInterpreter>, context: &mut CTX) {
         let depth = context.journal_ref().depth();
+        self.crossing.top_depth.get_or_insert(depth);
+        let calldata = self.crossing.calldata.take().unwrap_or_default();
         self.frames.truncate(depth);
-        self.frames.resize_with(depth + 1, ShadowFrame::new);
+        self.frames
+            .resize_with(depth, || ShadowFrame::new(Taint::new()));
+        self.frames.push(ShadowFrame::new(calldata));
+    }
+
+    fn frame_start(&mut self, _context: &mut CTX, input: &mut FrameInput) -> Option<FrameResult> {
+        let is_call = matches!(input, FrameInput::Call(_));
+        self.crossing.top_is_call.get_or_insert(is_call);
+        None
     }
 
     fn step(&mut self, interp: &mut Interpreter<EthInterpreter>, context: &mut CTX) {
@@ -279,12 +397,19 @@ where
             let account = journal.evm_state().get(&address)?;
             Some(account.storage.get(&slot)?.original_value)
         };
-        self.after(pending, output, address, original);
+        let log_index = journal.logs().len().checked_sub(1);
+        self.after(pending, output, address, original, log_index);
     }
 
     fn frame_end(&mut self, _context: &mut CTX, _input: &FrameInput, result: &mut FrameResult) {
         if !result.interpreter_result().is_ok() {
             self.give_up();
+        }
+        // A call that started no interpreter (a precompile, an account without code, a
+        // failure before it) read its arguments all the same: they must not change.
+        if let Some(calldata) = self.crossing.calldata.take() {
+            let defs = calldata.values().map(|(def, _)| *def).collect();
+            self.log.push(Kind::Guard { defs }, U256::ZERO);
         }
     }
 

@@ -24,22 +24,57 @@ impl MemoryRange {
     }
 }
 
-/// The stack and memory of one frame, mirrored: each stack item is the [`Def`] of its value,
-/// each memory byte a logged value stored is where that byte came from.
+/// The bytes of a memory or calldata that hold a logged value: index, the value and which of
+/// its 32 big-endian bytes; every other byte is constant.
+pub(crate) type Taint = BTreeMap<usize, (Def, u8)>;
+
+/// The stack, memory and calldata of one frame, mirrored: each stack item is the [`Def`] of
+/// its value, each byte a logged value stored is where that byte came from.
 #[derive(Debug, Default)]
 pub(crate) struct ShadowFrame {
     pub(crate) stack: Vec<Def>,
-    /// Only the bytes holding a logged value; every other byte is constant.
-    memory: BTreeMap<usize, (Def, u8)>,
+    memory: Taint,
+    /// The calldata bytes the caller passed from its logged values.
+    calldata: Taint,
+}
+
+/// Where the logged bytes of `range` of `taint` came from, by position in the range.
+fn sources(taint: &Taint, range: MemoryRange) -> Vec<ByteSource> {
+    let Some((start, end)) = range.bounds() else {
+        return Vec::new();
+    };
+    taint
+        .range(start..end)
+        .map(|(index, (def, byte))| ByteSource {
+            position: u32::try_from(index - start).unwrap_or(u32::MAX),
+            def: *def,
+            byte: *byte,
+        })
+        .collect()
+}
+
+/// The word at `offset`.
+fn word(offset: U256) -> MemoryRange {
+    MemoryRange {
+        offset,
+        len: U256::from(32),
+    }
 }
 
 impl ShadowFrame {
-    /// A frame with room for the stack a contract call usually reaches.
-    pub(crate) fn new() -> Self {
+    /// A frame with room for the stack a contract call usually reaches, called with
+    /// `calldata`.
+    pub(crate) fn new(calldata: Taint) -> Self {
         Self {
             stack: Vec::with_capacity(32),
             memory: BTreeMap::new(),
+            calldata,
         }
+    }
+
+    /// Whether some calldata byte holds a logged value.
+    pub(crate) fn has_calldata_values(&self) -> bool {
+        !self.calldata.is_empty()
     }
 
     /// Whether some memory byte holds a logged value.
@@ -88,10 +123,7 @@ impl ShadowFrame {
 
     /// Records that the 32 bytes at `offset` now hold `def` (a constant clears them).
     pub(crate) fn store_word(&mut self, offset: U256, def: Def) {
-        let range = MemoryRange {
-            offset,
-            len: U256::from(32),
-        };
+        let range = word(offset);
         self.clear(range);
         if def == CONST {
             return;
@@ -118,25 +150,44 @@ impl ShadowFrame {
         }
     }
 
-    /// Where the logged bytes of the word at `offset` came from.
+    /// Where the logged bytes of the memory word at `offset` came from.
     pub(crate) fn word_sources(&self, offset: U256) -> Vec<ByteSource> {
-        let Some((start, end)) = (MemoryRange {
-            offset,
-            len: U256::from(32),
-        })
-        .bounds() else {
-            return Vec::new();
+        sources(&self.memory, word(offset))
+    }
+
+    /// Where the logged bytes of the calldata word at `offset` came from.
+    pub(crate) fn calldata_word_sources(&self, offset: U256) -> Vec<ByteSource> {
+        sources(&self.calldata, word(offset))
+    }
+
+    /// Where the logged bytes of memory `range` came from.
+    pub(crate) fn data_sources(&self, range: MemoryRange) -> Vec<ByteSource> {
+        sources(&self.memory, range)
+    }
+
+    /// The logged bytes of memory `range`, indexed from its start: a callee's calldata.
+    pub(crate) fn taint_of(&self, range: MemoryRange) -> Taint {
+        let Some((start, end)) = range.bounds() else {
+            return Taint::new();
         };
         self.memory
             .range(start..end)
-            .map(|(index, (def, byte))| ByteSource {
-                position: u8::try_from(index - start).unwrap_or(31),
-                def: *def,
-                byte: *byte,
-            })
+            .map(|(index, source)| (index - start, *source))
             .collect()
     }
 
+    /// `CALLDATACOPY` of `len` calldata bytes from `offset` to memory at `dest` (cleared
+    /// before).
+    pub(crate) fn copy_calldata(&mut self, dest: U256, offset: U256, len: U256) {
+        let copied = sources(&self.calldata, MemoryRange { offset, len });
+        let Ok(dest) = usize::try_from(dest) else {
+            return;
+        };
+        for byte in copied {
+            let index = dest.saturating_add(byte.position as usize);
+            self.memory.insert(index, (byte.def, byte.byte));
+        }
+    }
     /// The logged values some byte of `range` holds.
     pub(crate) fn defs_in(&self, range: MemoryRange, defs: &mut Vec<Def>) {
         if let Some((start, end)) = range.bounds() {
@@ -186,6 +237,25 @@ mod tests {
             len: U256::from(100),
         });
         assert!(!frame.has_memory_values());
+    }
+
+    #[test]
+    fn a_calls_arguments_become_the_callees_calldata() {
+        let mut caller = ShadowFrame::new(Taint::new());
+        // `transfer(to, amount)`: the amount, a logged value, at argument offset 36.
+        caller.store_word(U256::from(128 + 36), 7);
+        let args = MemoryRange {
+            offset: U256::from(128),
+            len: U256::from(68),
+        };
+        let mut callee = ShadowFrame::new(caller.taint_of(args));
+        assert!(callee.has_calldata_values() && !callee.has_memory_values());
+        let amount = callee.calldata_word_sources(U256::from(36));
+        assert_eq!(amount.len(), 32);
+        assert_eq!((amount[31].def, amount[31].byte), (7, 31));
+        assert!(callee.calldata_word_sources(U256::from(4)).is_empty());
+        callee.copy_calldata(U256::from(64), U256::from(36), U256::from(32));
+        assert_eq!(callee.word_sources(U256::from(64)).len(), 32);
     }
 
     #[test]
