@@ -7,11 +7,13 @@ pub mod rpc;
 pub mod state;
 
 use altius_engine::{
+    BlockExecution, RecoveredTx,
     parallel::ExecutionStats,
     workload::{self, Workload, WorkloadBlock},
 };
 use clap::Args;
 use eyre::{WrapErr, bail};
+use std::time::Instant;
 
 /// The block options of `altius bench engine` and `altius bench redo`.
 #[derive(Debug, Clone, Args)]
@@ -52,6 +54,59 @@ pub(crate) fn workload_named(name: &str) -> eyre::Result<Workload> {
             bail!("unknown workload {name:?}; one of {}", names.join(", "))
         }
     }
+}
+
+/// What [`alternate`] measured: the median milliseconds of each side, and what each side's
+/// last run gave besides the block.
+struct Alternated<A, B> {
+    first_ms: f64,
+    second_ms: f64,
+    block: BlockExecution,
+    first: A,
+    second: B,
+}
+
+/// Runs `first` and `second` over `block` `runs` times each, alternating so that both see
+/// the same machine conditions, after one warm-up of each; the block's transactions are
+/// copied before each clock starts, so that the figures are the executions' alone. Every
+/// run checks that both give the same block (`what` says what differs otherwise).
+fn alternate<A, B>(
+    block: &WorkloadBlock,
+    runs: usize,
+    what: &str,
+    mut first: impl FnMut(Vec<RecoveredTx>) -> eyre::Result<(BlockExecution, A)>,
+    mut second: impl FnMut(Vec<RecoveredTx>) -> eyre::Result<(BlockExecution, B)>,
+) -> eyre::Result<Alternated<A, B>> {
+    let (mut first_ms, mut second_ms) = (Vec::new(), Vec::new());
+    let mut last = None;
+    for run in 0..=runs {
+        let txs = block.txs.clone();
+        let start = Instant::now();
+        let (expected, a) = first(txs)?;
+        let first_elapsed = start.elapsed().as_secs_f64() * 1e3;
+        let txs = block.txs.clone();
+        let start = Instant::now();
+        let (got, b) = second(txs)?;
+        let second_elapsed = start.elapsed().as_secs_f64() * 1e3;
+        if got != expected {
+            bail!("{what}");
+        }
+        if run > 0 {
+            first_ms.push(first_elapsed);
+            second_ms.push(second_elapsed);
+        }
+        last = Some((expected, a, b));
+    }
+    let Some((block, first, second)) = last else {
+        bail!("no run");
+    };
+    Ok(Alternated {
+        first_ms: median(&mut first_ms),
+        second_ms: median(&mut second_ms),
+        block,
+        first,
+        second,
+    })
 }
 
 /// The median of `values` (sorted in place); NaN if there are none.

@@ -5,12 +5,11 @@
 //! never send the rest of the block in order: the node itself runs a hot block in order,
 //! and a block whose conflicts are rare records no logs.
 
-use super::{BlockArgs, median, reexecutions, round3};
+use super::{BlockArgs, alternate, reexecutions, round3};
 use altius_engine::{ExecutionMode, ParallelExecutor, parallel::ExecutionConfig};
 use clap::Args;
 use eyre::bail;
 use serde::Serialize;
-use std::time::Instant;
 
 /// Options of `altius bench redo`.
 #[derive(Debug, Clone, Args)]
@@ -56,43 +55,26 @@ pub fn run(args: RedoBenchArgs) -> eyre::Result<()> {
         .with_block_stm();
     let without_redo = with_redo.clone().with_ssa_redo(false);
     let mode = ExecutionMode::Validate;
-    let (mut with_ms, mut without_ms) = (Vec::new(), Vec::new());
-    let (mut with_stats, mut without_stats) = Default::default();
-    let mut gas = 0;
-    // Alternate the two so that both see the same machine conditions; one warm-up each.
-    for run in 0..=args.block.runs {
-        let timed = |executor: &ParallelExecutor| {
-            let txs_copy = block.txs.clone();
-            let start = Instant::now();
-            let out = executor.execute_with_stats(&block.state, &block.env, txs_copy, mode);
-            (out, start.elapsed().as_secs_f64() * 1e3)
-        };
-        let (expected, without) = timed(&without_redo);
-        let (expected, stats) = expected?;
-        let (got, with) = timed(&with_redo);
-        let (got, stats_with) = got?;
-        if got != expected {
-            bail!("the result with the redo differs from the one without");
-        }
-        gas = expected.gas_used;
-        (without_stats, with_stats) = (stats, stats_with);
-        if run > 0 {
-            without_ms.push(without);
-            with_ms.push(with);
-        }
-    }
-    let (without_redo_ms, with_redo_ms) = (median(&mut without_ms), median(&mut with_ms));
+    let (state, env) = (&block.state, &block.env);
+    let measured = alternate(
+        &block,
+        args.block.runs,
+        "the result with the redo differs from the one without",
+        |txs| Ok(without_redo.execute_with_stats(state, env, txs, mode)?),
+        |txs| Ok(with_redo.execute_with_stats(state, env, txs, mode)?),
+    )?;
+    let (without_redo_ms, with_redo_ms) = (measured.first_ms, measured.second_ms);
     let report = Report {
         workload: workload.name(),
         txs,
-        gas,
+        gas: measured.block.gas_used,
         threads,
         without_redo_ms: round3(without_redo_ms),
         with_redo_ms: round3(with_redo_ms),
         speedup: round3(without_redo_ms / with_redo_ms),
-        reexecutions: reexecutions(&with_stats, txs),
-        reexecutions_without_redo: reexecutions(&without_stats, txs),
-        redos: with_stats.redos,
+        reexecutions: reexecutions(&measured.second, txs),
+        reexecutions_without_redo: reexecutions(&measured.first, txs),
+        redos: measured.second.redos,
     };
     println!("{}", serde_json::to_string(&report)?);
     Ok(())
