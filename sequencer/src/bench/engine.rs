@@ -1,7 +1,7 @@
 //! `altius bench engine`: one block of a workload (`altius_engine::workload`) executed by
 //! the sequential and the parallel executor in the same process, medians of several runs.
 
-use super::{BlockArgs, alternate, reexecutions, round3};
+use super::{BlockArgs, BlockReport, alternate, reexecutions, round3};
 use altius_engine::{ExecutionMode, Executor, ParallelExecutor, SequentialExecutor};
 use clap::Args;
 use serde::Serialize;
@@ -20,10 +20,8 @@ pub struct EngineBenchArgs {
 /// The JSON line.
 #[derive(Debug, Serialize)]
 struct Report {
-    workload: &'static str,
-    txs: usize,
-    gas: u64,
-    threads: usize,
+    #[serde(flatten)]
+    block: BlockReport,
     sequential_ms: f64,
     parallel_ms: f64,
     speedup: f64,
@@ -33,7 +31,6 @@ struct Report {
 /// Runs the benchmark and prints its JSON line.
 pub fn run(args: EngineBenchArgs) -> eyre::Result<()> {
     let (workload, block, threads) = args.block.block(&args.workload)?;
-    let txs = block.txs.len();
     let sequential = SequentialExecutor::new(block.chain.clone());
     let parallel = ParallelExecutor::new(block.chain.clone(), threads);
     let mode = ExecutionMode::Validate;
@@ -45,16 +42,12 @@ pub fn run(args: EngineBenchArgs) -> eyre::Result<()> {
         |txs| Ok((sequential.execute_block(state, env, txs, mode)?, ())),
         |txs| Ok(parallel.execute_with_stats(state, env, txs, mode)?),
     )?;
-    let (sequential_ms, parallel_ms) = (measured.first_ms, measured.second_ms);
     let report = Report {
-        workload: workload.name(),
-        txs,
-        gas: measured.block.gas_used,
-        threads,
-        sequential_ms: round3(sequential_ms),
-        parallel_ms: round3(parallel_ms),
-        speedup: round3(sequential_ms / parallel_ms),
-        reexecutions: reexecutions(&measured.second, txs),
+        block: measured.block_report(workload, &block, threads),
+        sequential_ms: round3(measured.first_ms),
+        parallel_ms: round3(measured.second_ms),
+        speedup: measured.speedup(),
+        reexecutions: reexecutions(&measured.second, block.txs.len()),
     };
     println!("{}", serde_json::to_string(&report)?);
     Ok(())

@@ -13,6 +13,7 @@ use altius_engine::{
 };
 use clap::Args;
 use eyre::{WrapErr, bail};
+use serde::Serialize;
 use std::time::Instant;
 
 /// The block options of `altius bench engine` and `altius bench redo`.
@@ -56,6 +57,15 @@ pub(crate) fn workload_named(name: &str) -> eyre::Result<Workload> {
     }
 }
 
+/// The fields every block benchmark's JSON line starts with.
+#[derive(Debug, Serialize)]
+struct BlockReport {
+    workload: &'static str,
+    txs: usize,
+    gas: u64,
+    threads: usize,
+}
+
 /// What [`alternate`] measured: the median milliseconds of each side, and what each side's
 /// last run gave besides the block.
 struct Alternated<A, B> {
@@ -64,6 +74,28 @@ struct Alternated<A, B> {
     block: BlockExecution,
     first: A,
     second: B,
+}
+
+impl<A, B> Alternated<A, B> {
+    /// The start of the JSON line of `block`, of `workload`, run on `threads` threads.
+    fn block_report(
+        &self,
+        workload: Workload,
+        block: &WorkloadBlock,
+        threads: usize,
+    ) -> BlockReport {
+        BlockReport {
+            workload: workload.name(),
+            txs: block.txs.len(),
+            gas: self.block.gas_used,
+            threads,
+        }
+    }
+
+    /// The first side's median over the second's, rounded.
+    fn speedup(&self) -> f64 {
+        round3(self.first_ms / self.second_ms)
+    }
 }
 
 /// Runs `first` and `second` over `block` `runs` times each, alternating so that both see

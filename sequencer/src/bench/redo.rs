@@ -5,7 +5,7 @@
 //! never send the rest of the block in order: the node itself runs a hot block in order,
 //! and a block whose conflicts are rare records no logs.
 
-use super::{BlockArgs, alternate, reexecutions, round3};
+use super::{BlockArgs, BlockReport, alternate, reexecutions, round3};
 use altius_engine::{ExecutionMode, ParallelExecutor, parallel::ExecutionConfig};
 use clap::Args;
 use eyre::bail;
@@ -26,10 +26,8 @@ pub struct RedoBenchArgs {
 /// The JSON line.
 #[derive(Debug, Serialize)]
 struct Report {
-    workload: &'static str,
-    txs: usize,
-    gas: u64,
-    threads: usize,
+    #[serde(flatten)]
+    block: BlockReport,
     without_redo_ms: f64,
     with_redo_ms: f64,
     speedup: f64,
@@ -45,7 +43,6 @@ pub fn run(args: RedoBenchArgs) -> eyre::Result<()> {
     if threads < 2 {
         bail!("--threads must be at least 2: one thread runs blocks in order");
     }
-    let txs = block.txs.len();
     let config = ExecutionConfig {
         fallback: None,
         ..ExecutionConfig::with_threads(threads)
@@ -63,15 +60,12 @@ pub fn run(args: RedoBenchArgs) -> eyre::Result<()> {
         |txs| Ok(without_redo.execute_with_stats(state, env, txs, mode)?),
         |txs| Ok(with_redo.execute_with_stats(state, env, txs, mode)?),
     )?;
-    let (without_redo_ms, with_redo_ms) = (measured.first_ms, measured.second_ms);
+    let txs = block.txs.len();
     let report = Report {
-        workload: workload.name(),
-        txs,
-        gas: measured.block.gas_used,
-        threads,
-        without_redo_ms: round3(without_redo_ms),
-        with_redo_ms: round3(with_redo_ms),
-        speedup: round3(without_redo_ms / with_redo_ms),
+        block: measured.block_report(workload, &block, threads),
+        without_redo_ms: round3(measured.first_ms),
+        with_redo_ms: round3(measured.second_ms),
+        speedup: measured.speedup(),
         reexecutions: reexecutions(&measured.second, txs),
         reexecutions_without_redo: reexecutions(&measured.first, txs),
         redos: measured.second.redos,
