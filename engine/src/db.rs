@@ -47,7 +47,8 @@ pub(crate) struct Reads {
     pub(crate) slots: Vec<(Address, U256, U256)>,
 }
 
-/// A value [`BlockDb`] read from its provider.
+/// A value read: by a [`BlockDb`] from its provider, or by a transaction from an
+/// optimistic chunk's database.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum ProviderRead {
     /// An account (`None`: it did not exist).
@@ -234,6 +235,62 @@ impl<'a> BlockDb<'a> {
         Ok(self.load(address)?.current)
     }
 
+    /// Whether `read`, a value this database gave, is its provider's value (the value
+    /// before the block).
+    pub(crate) fn is_as_before(&self, read: &ProviderRead) -> bool {
+        match *read {
+            ProviderRead::Account(address, account) => {
+                (self.accounts.get(&address)).is_some_and(|cached| cached.original == account)
+            }
+            // A slot first read after a wipe was cached as zero, not as the provider's.
+            ProviderRead::Slot(address, slot, value) => {
+                (self.accounts.get(&address)).is_some_and(|cached| {
+                    !cached.wiped
+                        && (cached.storage.get(&slot)).is_some_and(|s| s.original == value)
+                })
+            }
+        }
+    }
+
+    /// Caches `read`, a value of the provider (see [`Self::is_as_before`]), as if it had
+    /// been read from it, when this database would read it from the provider (it has not
+    /// cached it, nor wiped its account); returns whether it did, in which case `read` is
+    /// the value this database gives.
+    pub(crate) fn seed(&mut self, read: &ProviderRead) -> bool {
+        match *read {
+            ProviderRead::Account(address, account) => match self.accounts.entry(address) {
+                Entry::Occupied(_) => false,
+                Entry::Vacant(entry) => {
+                    entry.insert(CachedAccount {
+                        original: account,
+                        current: account,
+                        storage: HashMap::default(),
+                        wiped: false,
+                    });
+                    true
+                }
+            },
+            ProviderRead::Slot(address, slot, value) => {
+                let Some(cached) = self.accounts.get_mut(&address) else {
+                    return false;
+                };
+                if cached.wiped {
+                    return false;
+                }
+                match cached.storage.entry(slot) {
+                    Entry::Occupied(_) => false,
+                    Entry::Vacant(entry) => {
+                        entry.insert(Slot {
+                            original: value,
+                            current: value,
+                        });
+                        true
+                    }
+                }
+            }
+        }
+    }
+
     /// How many reads so far found an account or slot the block had changed: a transaction
     /// during which it grows depends on an earlier one.
     pub(crate) fn changed_reads(&self) -> u64 {
@@ -241,12 +298,12 @@ impl<'a> BlockDb<'a> {
     }
 
     /// Applies the state a transaction left (the output of revm's journal).
-    pub(crate) fn apply(&mut self, state: EvmState) -> Result<(), DbError> {
+    pub(crate) fn apply(&mut self, state: &EvmState) -> Result<(), DbError> {
         for (address, account) in state {
             if !account.is_touched() {
                 continue;
             }
-            self.load(address)?.take(&account);
+            self.load(*address)?.take(account);
             let info = &account.info;
             if let Some(code) = &info.code
                 && info.code_hash != KECCAK256_EMPTY
@@ -418,6 +475,17 @@ fn load_into<'m>(
     }
 }
 
+/// An account as revm reads it (its code is loaded by hash).
+pub(crate) fn account_info(account: Account) -> AccountInfo {
+    AccountInfo {
+        balance: account.balance,
+        nonce: account.nonce,
+        code_hash: account.code_hash,
+        account_id: None,
+        code: None,
+    }
+}
+
 /// Code bytes as revm bytecode. Bytes that start like an EIP-7702 delegation but are not a
 /// valid one run as legacy code (they begin with the invalid opcode 0xEF).
 pub(crate) fn bytecode_from_raw(code: Bytes) -> Bytecode {
@@ -428,13 +496,7 @@ impl Database for BlockDb<'_> {
     type Error = DbError;
 
     fn basic(&mut self, address: Address) -> Result<Option<AccountInfo>, DbError> {
-        Ok(self.account(address)?.map(|a| AccountInfo {
-            balance: a.balance,
-            nonce: a.nonce,
-            code_hash: a.code_hash,
-            account_id: None,
-            code: None,
-        }))
+        Ok(self.account(address)?.map(account_info))
     }
 
     fn code_by_hash(&mut self, code_hash: B256) -> Result<Bytecode, DbError> {

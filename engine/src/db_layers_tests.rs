@@ -94,7 +94,7 @@ fn random_part<'a>(state: &'a MemState, rng: &mut Rng, first: bool) -> BlockDb<'
         value.present_value = U256::from(rng.below(3));
         account.storage.insert(slot, value);
     }
-    db.apply(EvmState::from_iter([(T, account)])).unwrap();
+    db.apply(&EvmState::from_iter([(T, account)])).unwrap();
     db
 }
 

@@ -43,7 +43,7 @@ fn reads_through_and_reports_only_real_changes() {
     assert_eq!(db.storage(A, U256::from(1)).unwrap(), U256::from(100));
     assert_eq!(db.storage(A, U256::from(2)).unwrap(), U256::ZERO);
     let changed = touched(info, &[(1, 100, 7), (2, 0, 0)]);
-    db.apply(EvmState::from_iter([(A, changed)])).unwrap();
+    db.apply(&EvmState::from_iter([(A, changed)])).unwrap();
     assert_eq!(db.storage(A, U256::from(1)).unwrap(), U256::from(7));
     let changes = db.into_changes().unwrap();
     let update = &changes.accounts[&A];
@@ -60,7 +60,7 @@ fn destroyed_account_is_deleted_with_its_storage() {
     let info = db.basic(A).unwrap().unwrap();
     let mut gone = touched(info, &[]);
     gone.mark_selfdestruct();
-    db.apply(EvmState::from_iter([(A, gone)])).unwrap();
+    db.apply(&EvmState::from_iter([(A, gone)])).unwrap();
     assert_eq!(db.basic(A).unwrap(), None);
     assert_eq!(db.storage(A, U256::from(1)).unwrap(), U256::ZERO);
     let update = &db.into_changes().unwrap().accounts[&A];
@@ -73,7 +73,7 @@ fn touched_empty_new_account_leaves_no_trace() {
     let mut db = BlockDb::new(&state, None);
     let b = Address::repeat_byte(0xb);
     assert_eq!(db.basic(b).unwrap(), None);
-    db.apply(EvmState::from_iter([(
+    db.apply(&EvmState::from_iter([(
         b,
         touched(AccountInfo::default(), &[]),
     )]))
@@ -139,7 +139,7 @@ mod chunked {
         let mut gone = touched(b, &[]);
         gone.mark_selfdestruct();
         let written = touched(a, &[(1, 100, 101)]);
-        db.apply(EvmState::from_iter([(A, written), (B, gone)]))
+        db.apply(&EvmState::from_iter([(A, written), (B, gone)]))
             .unwrap();
         db
     }
@@ -223,7 +223,7 @@ mod chunked {
         let a = later.basic(A).unwrap().unwrap();
         later.storage(A, U256::from(2)).unwrap();
         let written = touched(a, &[(2, 0, 2)]);
-        later.apply(EvmState::from_iter([(A, written)])).unwrap();
+        later.apply(&EvmState::from_iter([(A, written)])).unwrap();
         let shared = before.check(&later.take_reads(), &later).unwrap();
         // A's update in each part alone is stale once they merge.
         let updates = later.small_updates().unwrap();
@@ -270,7 +270,7 @@ mod chunked {
         if wipes {
             written.mark_created();
         }
-        db.apply(EvmState::from_iter([(A, written)])).unwrap();
+        db.apply(&EvmState::from_iter([(A, written)])).unwrap();
         db
     }
 
@@ -342,4 +342,39 @@ mod chunked {
         assert!(!db.can_credit(A, U256::MAX).unwrap());
         assert!(db.can_credit(A, U256::from(1)).unwrap());
     }
+}
+
+/// A read is the provider's while nothing changed it (a slot read after its account was
+/// wiped is not, even when zero); a seeded value is cached only where the database would
+/// otherwise read the provider, and then reads back as it was given.
+#[test]
+fn reads_as_before_are_seeded_only_where_the_provider_would_be_read() {
+    let state = state();
+    let slot = |n: u64, v: u64| ProviderRead::Slot(A, U256::from(n), U256::from(v));
+    let mut db = BlockDb::new(&state, None);
+    let info = db.basic(A).unwrap().unwrap();
+    assert_eq!(db.storage(A, U256::from(1)).unwrap(), U256::from(100));
+    assert!(db.is_as_before(&ProviderRead::Account(A, Some(plain(1, 10)))));
+    assert!(db.is_as_before(&slot(1, 100)));
+    assert!(!db.is_as_before(&slot(1, 7)));
+    // Cached already: not seeded, whatever the value.
+    assert!(!db.seed(&ProviderRead::Account(A, Some(plain(5, 5)))));
+    assert!(!db.seed(&slot(1, 5)));
+    // Not cached: seeded, and read back.
+    assert!(db.seed(&slot(2, 9)));
+    assert_eq!(db.storage(A, U256::from(2)).unwrap(), U256::from(9));
+    let b = Address::repeat_byte(0xb);
+    assert!(db.seed(&ProviderRead::Account(b, Some(plain(3, 4)))));
+    assert_eq!(db.account(b).unwrap(), Some(plain(3, 4)));
+    // Changed: no longer the provider's.
+    db.apply(&EvmState::from_iter([(A, touched(info, &[(1, 100, 7)]))]))
+        .unwrap();
+    assert!(!db.is_as_before(&slot(1, 7)));
+    // Wiped: nothing is the provider's, nor seeded.
+    let mut gone = touched(db.basic(A).unwrap().unwrap(), &[]);
+    gone.mark_selfdestruct();
+    db.apply(&EvmState::from_iter([(A, gone)])).unwrap();
+    assert_eq!(db.storage(A, U256::from(3)).unwrap(), U256::ZERO);
+    assert!(!db.is_as_before(&slot(3, 0)));
+    assert!(!db.seed(&slot(4, 1)));
 }

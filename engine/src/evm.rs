@@ -95,7 +95,7 @@ pub(crate) fn run(
     match evm.transact(tx) {
         Ok(ExecResultAndState { result, state }) => {
             if commit {
-                evm.0.ctx.db_mut().apply(state)?;
+                evm.0.ctx.db_mut().apply(&state)?;
             }
             Ok(TxRun::Executed(result))
         }

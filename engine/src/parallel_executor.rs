@@ -36,9 +36,18 @@ use std::sync::{
 /// an account or slot an earlier one changed. None: the next rounds run as optimistic
 /// chunks (`ChunkRound`), which cost least when transactions do not conflict. Half or
 /// more: the rest of the block runs in order on the probe's state, as fast as sequentially.
-/// Otherwise Block-STM runs the next rounds. A chunk that had to run again sends the rest to
-/// Block-STM; a Block-STM round that conflicted heavily sends it in order. With one thread,
-/// the whole block runs in order.
+/// Fewer than one in `threads`: optimistic chunks that log each transaction's reads, so
+/// that a chunk that does not hold is repaired (only its transactions that read a changed
+/// value run again, in order) rather than run again whole. Otherwise Block-STM runs the
+/// next rounds. A chunk that had to run again sends the rest to logged chunks; a Block-STM
+/// round that conflicted heavily sends it in order. With one thread, the whole block runs
+/// in order.
+///
+/// The rule between logged chunks and Block-STM is a cost model: with a fraction `c` of
+/// dependent transactions, logged chunks take about `1/threads + c` of the sequential time
+/// (the repairs run in order), and Block-STM, whose bookkeeping about doubles the cost of a
+/// transaction, about `2/threads`. It was measured on two threads only, where logged chunks
+/// always win (see the README).
 #[derive(Clone, Debug)]
 pub struct ParallelExecutor {
     chain: ChainSpec,
@@ -63,6 +72,8 @@ enum AfterProbe {
     InOrder,
     /// Tests: optimistic chunks, whatever the conflicts.
     Chunks,
+    /// Tests: optimistic chunks that log their transactions, whatever the conflicts.
+    LoggedChunks,
     /// Block-STM (benchmarks and tests).
     BlockStm,
 }
@@ -72,6 +83,8 @@ enum AfterProbe {
 enum RoundKind {
     BlockStm,
     Chunks,
+    /// Chunks that log their transactions, to repair those that do not hold.
+    LoggedChunks,
 }
 
 impl ParallelExecutor {
@@ -155,6 +168,14 @@ impl ParallelExecutor {
         self
     }
 
+    /// Runs the rounds after the probe as optimistic chunks that log their transactions,
+    /// whatever the conflicts (tests).
+    #[cfg(test)]
+    pub(crate) fn with_logged_chunks(mut self) -> Self {
+        self.after_probe = AfterProbe::LoggedChunks;
+        self
+    }
+
     /// Runs every round after the probe on Block-STM, whatever the probe found: for
     /// benchmarks of the Block-STM path (`altius bench redo`) and tests.
     pub fn with_block_stm(mut self) -> Self {
@@ -235,8 +256,8 @@ impl ParallelExecutor {
             }
             let (round_changes, round_stats) = {
                 let overlay = Overlay::new(state, &changes);
-                if kind == RoundKind::Chunks {
-                    self.chunk_round(&overlay, env, &l1_info)
+                if kind != RoundKind::BlockStm {
+                    self.chunk_round(&overlay, env, &l1_info, kind)
                         .execute(&mut run, &mut txs, &round, next, None)?
                 } else {
                     let round_txs: Vec<RecoveredTx> = txs.by_ref().take(round.len()).collect();
@@ -327,7 +348,7 @@ impl ParallelExecutor {
         let db = BlockDb::new(state, self.block_hashes.as_deref()).reserve(accounts_of(txs.len()));
         let env = run.env;
         let db = self
-            .chunk_round(state, env, l1_info)
+            .chunk_round(state, env, l1_info, RoundKind::Chunks)
             .in_order_on(run, db, first, txs)?;
         Ok(db.into_changes()?)
     }
@@ -343,7 +364,7 @@ impl ParallelExecutor {
         stats: &mut ExecutionStats,
     ) -> EngineResult<(StateChanges, RoundKind)> {
         let env = run.env;
-        let chunks = self.chunk_round(state, env, l1_info);
+        let chunks = self.chunk_round(state, env, l1_info, RoundKind::Chunks);
         let probe = &txs.as_slice()[..self.probe_txs.min(txs.len())];
         let probe = FittingRun::of(probe, env.gas_limit);
         let count = (probe.count_within(PROBE_GAS).max(MIN_PROBE_TXS)).min(probe.len());
@@ -361,27 +382,30 @@ impl ParallelExecutor {
                 stats.in_order_executions += rest;
                 Ok((db.into_changes()?, RoundKind::BlockStm))
             }
-            Some(RoundKind::Chunks) => {
+            Some(kind @ (RoundKind::Chunks | RoundKind::LoggedChunks)) => {
                 let gas_left = env.gas_limit.saturating_sub(run.out.gas_used);
                 let round = FittingRun::of(txs.as_slice(), gas_left);
                 if round.len() < 2 {
-                    return Ok((db.into_changes()?, RoundKind::Chunks));
+                    return Ok((db.into_changes()?, kind));
                 }
+                let chunks = self.chunk_round(state, env, l1_info, kind);
                 let (changes, round_stats) = chunks.execute(run, txs, &round, count, Some(db))?;
                 add_stats(stats, &round_stats);
-                let next = self.next_round(RoundKind::Chunks, &round_stats);
+                let next = self.next_round(kind, &round_stats);
                 Ok((changes, next.unwrap_or(RoundKind::BlockStm)))
             }
             Some(kind) => Ok((db.into_changes()?, kind)),
         }
     }
 
-    /// Optimistic chunks over `state` on this executor's threads.
+    /// Optimistic chunks over `state` on this executor's threads (logging their
+    /// transactions for a `kind` of [`RoundKind::LoggedChunks`]).
     fn chunk_round<'a>(
         &'a self,
         state: &'a dyn StateProvider,
         env: &'a BlockEnv,
         l1_info: &'a L1BlockInfo,
+        kind: RoundKind,
     ) -> ChunkRound<'a> {
         ChunkRound {
             chain: &self.chain,
@@ -391,6 +415,7 @@ impl ParallelExecutor {
             l1_info,
             threads: self.config.threads,
             min_split: self.min_split,
+            log_txs: kind == RoundKind::LoggedChunks,
         }
     }
 
@@ -400,11 +425,16 @@ impl ParallelExecutor {
         match self.after_probe {
             AfterProbe::InOrder => None,
             AfterProbe::Chunks => Some(RoundKind::Chunks),
+            AfterProbe::LoggedChunks => Some(RoundKind::LoggedChunks),
             AfterProbe::BlockStm => Some(RoundKind::BlockStm),
             // Independent: chunks, whose cost is in dependencies between them.
             AfterProbe::Auto if dependent == 0 => Some(RoundKind::Chunks),
             // A chain (a counter, a hot account) that parallel execution only slows down.
             AfterProbe::Auto if 2 * dependent >= count as u64 => None,
+            // Few dependencies: chunks, repaired (see the cost model above).
+            AfterProbe::Auto if dependent * (self.config.threads as u64) < count as u64 => {
+                Some(RoundKind::LoggedChunks)
+            }
             AfterProbe::Auto => Some(RoundKind::BlockStm),
         }
     }
@@ -414,8 +444,9 @@ impl ParallelExecutor {
     fn next_round(&self, kind: RoundKind, stats: &ExecutionStats) -> Option<RoundKind> {
         match (kind, self.after_probe) {
             (_, AfterProbe::Chunks) => Some(RoundKind::Chunks),
-            // A chunk ran again: Block-STM takes the rest of the block.
-            (RoundKind::Chunks, _) if stats.aborts > 0 => Some(RoundKind::BlockStm),
+            (_, AfterProbe::LoggedChunks) => Some(RoundKind::LoggedChunks),
+            // A chunk ran again: the next chunks log their transactions, to be repaired.
+            (RoundKind::Chunks, _) if stats.aborts > 0 => Some(RoundKind::LoggedChunks),
             (RoundKind::BlockStm, AfterProbe::Auto) if self.conflicting(stats) => None,
             (kind, _) => Some(kind),
         }
@@ -458,6 +489,7 @@ fn add_stats(total: &mut ExecutionStats, round: &ExecutionStats) {
     total.dependent_txs += round.dependent_txs;
     total.splits += round.splits;
     total.redos += round.redos;
+    total.kept += round.kept;
 }
 
 fn parallel_error(err: ParallelError) -> EngineError {

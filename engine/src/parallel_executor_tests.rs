@@ -163,6 +163,8 @@ struct Coverage {
     chunks_split: usize,
     /// Block-STM re-executions done as SSA redos (how many depends on timing).
     redos: u64,
+    /// Transactions of logged chunks that did not hold, kept by their repair.
+    kept: u64,
 }
 
 fn check_blocks(seeds: std::ops::Range<u64>) -> Coverage {
@@ -208,11 +210,13 @@ fn check_blocks(seeds: std::ops::Range<u64>) -> Coverage {
                 .with_min_split(2)
                 .with_config(config);
             // After the probe: in order, optimistic chunks (checked, and run again when a
-            // conflict shows), Block-STM, or as the probe decides.
-            match seed % 4 {
+            // conflict shows), logged chunks (repaired when a conflict shows), Block-STM, or
+            // as the probe decides.
+            match seed % 5 {
                 0 => parallel = parallel.with_rest_in_order(),
                 1 => parallel = parallel.with_chunks(),
                 2 => parallel = parallel.with_block_stm(),
+                3 => parallel = parallel.with_logged_chunks(),
                 _ => {}
             }
             // Block-STM redoes from SSA logs: recorded as the node does, or always.
@@ -225,6 +229,7 @@ fn check_blocks(seeds: std::ops::Range<u64>) -> Coverage {
             assert_eq!(got, expected, "seed {seed}, {threads} threads");
             seen.runs += 1;
             seen.redos += stats.redos;
+            seen.kept += stats.kept;
             if stats.strategy == Strategy::OptimisticChunks {
                 seen.chunk_runs += 1;
                 seen.chunks_again += usize::from(stats.aborts > 0);
@@ -283,7 +288,11 @@ fn a_dependent_block_equals_sequential() {
     let probe = (PROBE_GAS / Workload::Serial.gas_limit()) as usize;
     assert_eq!(probe, PROBE_TXS.min(probe).max(MIN_PROBE_TXS));
     assert_eq!(stats.dependent_txs, probe as u64 - 1, "{stats:?}");
-    for forced in [executor.clone().with_block_stm(), executor.with_chunks()] {
+    for forced in [
+        executor.clone().with_block_stm(),
+        executor.clone().with_logged_chunks(),
+        executor.with_chunks(),
+    ] {
         let (got, _) = forced
             .execute_with_stats(&block.state, env, block.txs.clone(), ExecutionMode::Build)
             .unwrap();
@@ -405,7 +414,7 @@ fn mostly_independent_blocks_equal_sequential() {
     let wallets: Vec<Wallet> = (0..TXS).map(|i| Wallet::new(1_000 + i as u64)).collect();
     let vault = block.chain.fee_vaults().sequencer;
     let sequential = SequentialExecutor::new(block.chain.clone());
-    let (mut taken, mut again) = (0, 0);
+    let (mut taken, mut again, mut kept) = (0, 0, 0);
     for seed in 0..60u64 {
         let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
         let mut txs = block.txs.clone();
@@ -438,13 +447,16 @@ fn mostly_independent_blocks_equal_sequential() {
         for threads in [2, 3, 4] {
             let mut executor =
                 ParallelExecutor::new(block.chain.clone(), threads).with_probe_txs(8);
-            if seed % 2 == 0 {
-                executor = executor.with_chunks();
+            match seed % 3 {
+                0 => executor = executor.with_chunks(),
+                1 => executor = executor.with_logged_chunks(),
+                _ => {}
             }
             let (got, stats) = executor
                 .execute_with_stats(&block.state, &block.env, txs.clone(), ExecutionMode::Build)
                 .unwrap();
             assert_eq!(got, expected, "seed {seed}, {threads} threads");
+            kept += stats.kept;
             if stats.strategy == Strategy::OptimisticChunks {
                 if stats.aborts == 0 {
                     taken += 1;
@@ -454,7 +466,44 @@ fn mostly_independent_blocks_equal_sequential() {
             }
         }
     }
-    assert!(taken > 20 && again > 20, "taken {taken}, again {again}");
+    assert!(
+        taken > 20 && again > 20 && kept > 100,
+        "taken {taken}, again {again}, kept {kept}"
+    );
+}
+
+/// Blocks in which every fourth transfer goes to one holder, and hot blocks, run as logged
+/// chunks (as the probe chooses for the first, forced for the others), give the sequential
+/// result; a chunk after the first, which read the holder's balance before the first chunk
+/// changed it, is repaired: its transfers to others are kept, only those to the holder and
+/// those after them that read what these changed run again.
+#[test]
+fn logged_chunks_that_do_not_hold_are_repaired_with_the_sequential_result() {
+    for workload in [Workload::MixedErc20, Workload::HotErc20, Workload::HotAmm] {
+        let block = workload::generate(workload, 400).unwrap();
+        let txs = || block.txs.clone();
+        let expected = SequentialExecutor::new(block.chain.clone())
+            .execute_block(&block.state, &block.env, txs(), ExecutionMode::Build)
+            .unwrap();
+        for threads in [2, 3] {
+            let executor = ParallelExecutor::new(block.chain.clone(), threads);
+            let executor = match workload {
+                Workload::MixedErc20 => executor,
+                _ => executor.with_logged_chunks(),
+            };
+            let (got, stats) = executor
+                .execute_with_stats(&block.state, &block.env, txs(), ExecutionMode::Build)
+                .unwrap();
+            assert_eq!(got, expected, "{workload:?}, {threads} threads");
+            assert_eq!(stats.strategy, Strategy::OptimisticChunks, "{stats:?}");
+            assert!(stats.aborts > 0, "{workload:?}: {stats:?}");
+            if workload == Workload::MixedErc20 {
+                // Three in four transfers of the repaired chunks are kept.
+                assert!(stats.kept > 100, "{stats:?}");
+                assert!(stats.in_order_executions < 300, "{stats:?}");
+            }
+        }
+    }
 }
 
 /// Hot blocks (every transfer to one holder, every swap on one pool) forced onto Block-STM,

@@ -84,15 +84,24 @@ pub(crate) fn set_bloom(receipt: &mut OpReceiptEnvelope, bloom: Bloom) {
 /// Adds `gas` to the cumulative gas of `receipt` (built for a part of the block that starts
 /// after `gas` was used).
 pub(crate) fn add_cumulative_gas(receipt: &mut OpReceiptEnvelope, gas: u64) {
-    let cumulative = match receipt {
+    let cumulative = cumulative_gas_mut(receipt);
+    *cumulative = cumulative.saturating_add(gas);
+}
+
+/// Sets the cumulative gas of `receipt`.
+pub(crate) fn set_cumulative_gas(receipt: &mut OpReceiptEnvelope, gas: u64) {
+    *cumulative_gas_mut(receipt) = gas;
+}
+
+fn cumulative_gas_mut(receipt: &mut OpReceiptEnvelope) -> &mut u64 {
+    match receipt {
         OpReceiptEnvelope::Legacy(r)
         | OpReceiptEnvelope::Eip2930(r)
         | OpReceiptEnvelope::Eip1559(r)
         | OpReceiptEnvelope::Eip7702(r)
         | OpReceiptEnvelope::PostExec(r) => &mut r.receipt.cumulative_gas_used,
         OpReceiptEnvelope::Deposit(r) => &mut r.receipt.inner.cumulative_gas_used,
-    };
-    *cumulative = cumulative.saturating_add(gas);
+    }
 }
 
 fn bloom_and_logs(receipt: &mut OpReceiptEnvelope) -> (&mut Bloom, &[Log]) {

@@ -9,6 +9,7 @@ use crate::{
     messages::{self, TxFacts},
     receipt::{
         ReceiptFields, add_cumulative_gas, build_receipt, build_receipt_without_bloom, set_bloom,
+        set_cumulative_gas,
     },
     tx::create_address,
 };
@@ -86,6 +87,7 @@ impl Executor for SequentialExecutor {
             l1_info: &l1_info,
             threads: 1,
             min_split: MIN_SPLIT_TXS,
+            log_txs: false,
         };
         let db = BlockDb::new(state, hashes).reserve(accounts_of(txs.len()));
         let db = run.in_order_on(&mut block, db, 0, txs)?;
@@ -208,6 +210,12 @@ impl TxReceipt {
     /// Counts `gas` used in the block before the receipt's own count began.
     pub(crate) fn add_gas_before(&mut self, gas: u64) {
         add_cumulative_gas(&mut self.receipt, gas);
+    }
+
+    /// Counts `gas` used before it (in the block, or in the part of the block its count
+    /// starts at), in place of what was counted before.
+    pub(crate) fn set_gas_before(&mut self, gas: u64) {
+        set_cumulative_gas(&mut self.receipt, gas.saturating_add(self.gas_used));
     }
 
     /// `tx` with its receipt, to add to the block.

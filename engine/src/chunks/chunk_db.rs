@@ -1,9 +1,38 @@
 //! [`ChunkDb`]: the database of one chunk, which keeps fee payments aside.
 
-use crate::db::Shared;
-use crate::db::{BlockDb, ChunkedState, DbError};
+use crate::db::{BlockDb, ChunkedState, DbError, ProviderRead, Shared, account_info};
 use alloy_primitives::{Address, B256, U256};
-use revm::{Database, bytecode::Bytecode, state::AccountInfo};
+use revm::{
+    Database,
+    bytecode::Bytecode,
+    state::{AccountInfo, EvmState},
+};
+
+/// The fees a transaction paid: recipient and amount.
+pub(super) type Fees = Vec<(Address, U256)>;
+
+/// A value a transaction read, and whether it was the provider's (the value before the
+/// run: no transaction of the chunk had changed it).
+pub(super) type LoggedRead = (ProviderRead, bool);
+
+/// What the transactions of a chunk read and left, one by one (see `super::repair`).
+#[derive(Default)]
+pub(super) struct TxLog {
+    /// Every value the chunk's transactions read from its database, in order.
+    pub(super) reads: Vec<LoggedRead>,
+    /// Per transaction, in order.
+    pub(super) txs: Vec<LoggedTx>,
+    /// What the transaction being executed left, once it is committed.
+    committed: Option<(EvmState, Fees)>,
+}
+
+/// One transaction of a [`TxLog`].
+pub(super) struct LoggedTx {
+    /// The end of its reads in [`TxLog::reads`] (they start where the previous one's end).
+    pub(super) reads_end: usize,
+    /// The state it left (revm's journal) and the fees it paid; none if it failed.
+    pub(super) committed: Option<(EvmState, Fees)>,
+}
 
 /// The database of one chunk: a [`BlockDb`] over the state before the run, with the fees
 /// paid to recipients the chunk has not read kept aside as sums, so that the chunks do not
@@ -17,6 +46,8 @@ pub(super) struct ChunkDb<'a> {
     inexact: bool,
     /// Fees are paid as they come (the chunk runs on the exact state before it).
     exact: bool,
+    /// What each transaction read and left, when asked for ([`Self::logging_txs`]).
+    log: Option<TxLog>,
 }
 
 impl<'a> ChunkDb<'a> {
@@ -27,7 +58,70 @@ impl<'a> ChunkDb<'a> {
             pending: Vec::new(),
             inexact: false,
             exact: false,
+            log: None,
         }
+    }
+
+    /// Logs what each transaction reads and leaves from now on, so that a chunk that does
+    /// not hold can be repaired (see `super::repair`).
+    pub(super) fn logging_txs(mut self) -> Self {
+        self.log = Some(TxLog::default());
+        self
+    }
+
+    /// Applies the state a transaction left and pays its fees (logged when logging).
+    pub(super) fn commit(&mut self, state: EvmState, fees: Fees) -> Result<(), DbError> {
+        self.db.apply(&state)?;
+        self.pay(&fees)?;
+        if let Some(log) = &mut self.log {
+            log.committed = Some((state, fees));
+        }
+        Ok(())
+    }
+
+    /// Ends the log of a transaction (executed, or failed: then it left nothing).
+    pub(super) fn end_tx(&mut self) {
+        if let Some(log) = &mut self.log {
+            let committed = log.committed.take();
+            let reads_end = log.reads.len();
+            log.txs.push(LoggedTx {
+                reads_end,
+                committed,
+            });
+        }
+    }
+
+    /// Logs `read`, a value the transaction being executed read, if logging.
+    fn log_read(&mut self, read: ProviderRead) {
+        if let Some(log) = &mut self.log {
+            log.reads.push((read, self.db.is_as_before(&read)));
+        }
+    }
+
+    /// The log of its transactions, if it kept one.
+    pub(super) fn take_log(&mut self) -> Option<TxLog> {
+        self.log.take()
+    }
+
+    /// Whether every value of `reads`, what one transaction of a chunk over the same state
+    /// before the run read (see `super::repair`), is the value this database gives now. A
+    /// value logged as the provider's, of an account or slot this database would read from
+    /// the provider, is taken into its cache instead: reading the provider again (a cold
+    /// read) would cost more than the rest of the check.
+    pub(super) fn still_gives(&mut self, reads: &[LoggedRead]) -> Result<bool, DbError> {
+        for &(read, as_before) in reads {
+            if as_before && self.pending.is_empty() && self.db.seed(&read) {
+                continue;
+            }
+            let same = match read {
+                ProviderRead::Account(address, account) => self.account(address)? == account,
+                ProviderRead::Slot(address, slot, value) => self.storage(address, slot)? == value,
+            };
+            if !same {
+                return Ok(false);
+            }
+        }
+        Ok(true)
     }
 
     /// The database of a chunk over the exact state before it (the first of a run), which
@@ -40,8 +134,8 @@ impl<'a> ChunkDb<'a> {
     }
 
     /// Pays one transaction's fees.
-    pub(super) fn pay(&mut self, fees: Vec<(Address, U256)>) -> Result<(), DbError> {
-        for (recipient, amount) in fees {
+    fn pay(&mut self, fees: &[(Address, U256)]) -> Result<(), DbError> {
+        for &(recipient, amount) in fees {
             if self.exact || self.db.is_cached(&recipient) {
                 self.db.credit(recipient, amount)?;
                 continue;
@@ -111,7 +205,9 @@ impl Database for ChunkDb<'_> {
         if !self.pending.is_empty() {
             self.settle(address)?;
         }
-        self.db.basic(address)
+        let account = self.db.account(address)?;
+        self.log_read(ProviderRead::Account(address, account));
+        Ok(account.map(account_info))
     }
 
     fn code_by_hash(&mut self, code_hash: B256) -> Result<Bytecode, DbError> {
@@ -122,7 +218,9 @@ impl Database for ChunkDb<'_> {
         if !self.pending.is_empty() {
             self.settle(address)?;
         }
-        self.db.storage(address, index)
+        let value = self.db.storage(address, index)?;
+        self.log_read(ProviderRead::Slot(address, index, value));
+        Ok(value)
     }
 
     fn block_hash(&mut self, number: u64) -> Result<B256, DbError> {

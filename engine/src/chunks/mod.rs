@@ -50,6 +50,7 @@ use std::borrow::Borrow;
 mod chunk_db;
 mod fitting;
 mod ranges;
+mod repair;
 mod round;
 
 use chunk_db::ChunkDb;
@@ -73,6 +74,10 @@ pub(crate) struct ChunkRound<'a> {
     pub(crate) threads: usize,
     /// Transactions left in a chunk below which an idle thread does not split it.
     pub(crate) min_split: usize,
+    /// Chunks log what each transaction reads and leaves, so that one that does not hold
+    /// is repaired (only its transactions that read a changed value run again) rather than
+    /// run again whole (see `repair`).
+    pub(crate) log_txs: bool,
 }
 
 /// The EVM of one chunk.
@@ -174,22 +179,20 @@ impl ChunkRound<'_> {
         (mut gas, gas_limit): (u64, u64),
         mut each: impl FnMut(T, Outcome) -> EngineResult<()>,
     ) -> EngineResult<u64> {
-        let mut evm = Context::op()
-            .with_cfg(cfg.clone())
-            .with_block(block.clone())
-            .with_db(db)
-            .build_op();
-        evm.0.ctx.chain = self.l1_info.clone();
+        let mut evm = self.evm((cfg, block), db);
         let mut handler = OpDeferredFees::default();
         let mut dependent = 0;
         for tx in txs {
             if tx.borrow().tx.gas_limit() > gas_limit.saturating_sub(gas) {
+                evm.0.ctx.db_mut().end_tx();
                 each(tx, Outcome::OverGasLimit)?;
                 continue;
             }
             let changed_reads = evm.0.ctx.db_mut().db.changed_reads();
             let outcome = self.run_one(&mut evm, &mut handler, tx.borrow(), gas)?;
-            if evm.0.ctx.db_mut().db.changed_reads() > changed_reads {
+            let db = evm.0.ctx.db_mut();
+            db.end_tx();
+            if db.db.changed_reads() > changed_reads {
                 dependent += 1;
             }
             if let Outcome::Executed(executed) = &outcome {
@@ -198,6 +201,21 @@ impl ChunkRound<'_> {
             each(tx, outcome)?;
         }
         Ok(dependent)
+    }
+
+    /// A chunk's EVM over `db`.
+    fn evm<'d, 'a>(
+        &self,
+        (cfg, block): (&CfgEnv<OpSpecId>, &RevmBlockEnv),
+        db: &'d mut ChunkDb<'a>,
+    ) -> ChunkEvm<'d, 'a> {
+        let mut evm = Context::op()
+            .with_cfg(cfg.clone())
+            .with_block(block.clone())
+            .with_db(db)
+            .build_op();
+        evm.0.ctx.chain = self.l1_info.clone();
+        evm
     }
 
     /// Runs `tx` on a chunk's EVM, after transactions that used `gas`.
@@ -223,9 +241,7 @@ impl ChunkRound<'_> {
         let fees = handler.fees.take();
         Ok(match result {
             Ok(result) => {
-                let db = evm.0.ctx.db_mut();
-                db.db.apply(state)?;
-                db.pay(fees)?;
+                evm.0.ctx.db_mut().commit(state, fees)?;
                 let bloom = logs_bloom(result.logs());
                 let receipt = tx_receipt(
                     self.chain,

@@ -110,17 +110,28 @@ impl ChunkRound<'_> {
             taken: Vec::new(),
         };
         for chunk in chunks {
+            let Some((db, mut chunk)) = after.take(chunk)? else {
+                continue;
+            };
+            stats.aborts += 1;
             let (start, len) = (chunk.start, chunk.len);
-            if let Some(db) = after.take(chunk)? {
-                stats.aborts += 1;
-                stats.in_order_executions += len as u64;
-                let again = txs
-                    .get(start..start + len)
-                    .ok_or_else(|| chunks_error("a chunk past its end"))?;
-                let (db, outcomes) = self.again(envs, db, again)?;
-                after.state = ChunkedState::new(db);
-                after.taken.push((start, outcomes));
-            }
+            let again = txs
+                .get(start..start + len)
+                .ok_or_else(|| chunks_error("a chunk past its end"))?;
+            let (db, outcomes) = match chunk.db.take_log() {
+                Some(log) => {
+                    let repaired = self.repair(envs, db, again, chunk.outcomes, log)?;
+                    stats.in_order_executions += repaired.again;
+                    stats.kept += len as u64 - repaired.again;
+                    (repaired.db, repaired.outcomes)
+                }
+                None => {
+                    stats.in_order_executions += len as u64;
+                    self.again(envs, db, again)?
+                }
+            };
+            after.state = ChunkedState::new(db);
+            after.taken.push((start, outcomes));
         }
         Ok((after.state, head.len, after.taken))
     }
@@ -223,7 +234,8 @@ impl ChunkRound<'_> {
     /// what it reads.
     fn recording_db(&self, txs: usize) -> ChunkDb<'_> {
         let db = BlockDb::new(self.state, self.hashes).reserve(accounts_of(txs));
-        ChunkDb::new(db.recording_reads())
+        let db = ChunkDb::new(db.recording_reads());
+        if self.log_txs { db.logging_txs() } else { db }
     }
 
     /// Executes `txs` in order on `db`, with gas counted from the first; their outcomes.
@@ -265,10 +277,10 @@ struct After<'s> {
 impl<'s> After<'s> {
     /// Checks `chunk` against the state so far and takes it; when it does not hold, returns
     /// the state so far as one database, on which the chunk's transactions must run again
-    /// (then [`Self::state`] is empty until they have).
-    fn take(&mut self, mut chunk: Chunk<'s>) -> EngineResult<Option<BlockDb<'s>>> {
+    /// or be repaired (then [`Self::state`] is empty until they have), and the chunk.
+    fn take(&mut self, mut chunk: Chunk<'s>) -> EngineResult<Option<(BlockDb<'s>, Chunk<'s>)>> {
         let Some(shared) = chunk.db.holds_after(&mut self.state)? else {
-            return Ok(Some(std::mem::take(&mut self.state).into_one()));
+            return Ok(Some((std::mem::take(&mut self.state).into_one(), chunk)));
         };
         let (db, pending) = chunk.db.into_parts();
         self.state.add(db, shared, chunk.updates);
@@ -321,6 +333,6 @@ fn record(
 }
 
 /// An internal error: the chunks of a run do not add up to it.
-fn chunks_error(why: &str) -> EngineError {
+pub(super) fn chunks_error(why: &str) -> EngineError {
     EngineError::Evm(format!("optimistic chunks of a run: {why}"))
 }

@@ -438,6 +438,7 @@ where
             dependent_txs: 0,
             splits: 0,
             redos: 0,
+            kept: 0,
         }
     }
 }

@@ -45,7 +45,8 @@ pub enum Strategy {
     ParallelThenSequential,
     /// Contiguous chunks, one per thread, each executed in order over the state before them
     /// and checked in block order; a chunk that read a value an earlier one changed runs
-    /// again in order (the EVM executor's path for runs without conflicts).
+    /// again in order, whole or (when it logged its transactions) only the transactions that
+    /// read a changed value (the EVM executor's path for runs with few conflicts).
     OptimisticChunks,
 }
 
@@ -78,6 +79,9 @@ pub struct ExecutionStats {
     /// redo: only the operations that depend on the stale reads) rather than ran anew;
     /// counted in `executions` too.
     pub redos: u64,
+    /// Transactions of optimistic chunks that did not hold whose execution was kept, since
+    /// every value they read was still the same; the others ran again in order.
+    pub kept: u64,
 }
 
 impl ExecutionStats {
