@@ -125,18 +125,15 @@ pub(crate) type Shared = Vec<(Address, usize)>;
 impl<'a> ChunkedState<'a> {
     /// The state after the first chunk.
     pub(crate) fn new(first: BlockDb<'a>) -> Self {
-        Self {
-            parts: vec![first],
-            updates: vec![None],
-            dirty: Vec::new(),
-        }
+        Self::with_updates(first, None)
     }
 
-    /// The state after the first chunk, whose updates are computed already.
-    pub(crate) fn with_updates(first: BlockDb<'a>, updates: Updates) -> Self {
+    /// The state after the first chunk, with its updates if they are computed already.
+    pub(crate) fn with_updates(first: BlockDb<'a>, updates: Option<Updates>) -> Self {
         Self {
-            updates: vec![Some(updates)],
-            ..Self::new(first)
+            parts: vec![first],
+            updates: vec![updates],
+            dirty: Vec::new(),
         }
     }
 
@@ -218,12 +215,12 @@ impl<'a> ChunkedState<'a> {
         ))
     }
 
-    /// Adds the next chunk, checked, and its `updates`: its `shared` accounts go to the
+    /// Adds the next chunk, checked, and its `updates` (if computed already): its `shared` accounts go to the
     /// parts holding them, except those with many slots (a token every chunk uses), which
     /// stay in the chunk as a layer over the parts before it: moving their slots would take
     /// long on one thread, and their changes are computed from all their layers at the
     /// end, on all cores.
-    pub(crate) fn add(&mut self, mut next: BlockDb<'a>, shared: Shared, updates: Updates) {
+    pub(crate) fn add(&mut self, mut next: BlockDb<'a>, shared: Shared, updates: Option<Updates>) {
         for (address, part) in shared {
             let Some(account) = next.accounts.get(&address) else {
                 continue;
@@ -240,7 +237,7 @@ impl<'a> ChunkedState<'a> {
             }
         }
         self.parts.push(next);
-        self.updates.push(Some(updates));
+        self.updates.push(updates);
     }
 
     /// The part that holds `address`, or the last one, which then reads it.

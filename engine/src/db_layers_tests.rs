@@ -106,7 +106,7 @@ fn random_parts(state: &MemState, seed: u64) -> (ChunkedState<'_>, usize) {
     let mut chunked = match rng.below(2) {
         0 => ChunkedState::new(first),
         _ => {
-            let updates = first.small_updates().unwrap();
+            let updates = Some(first.small_updates().unwrap());
             ChunkedState::with_updates(first, updates)
         }
     };
@@ -115,7 +115,8 @@ fn random_parts(state: &MemState, seed: u64) -> (ChunkedState<'_>, usize) {
         let mut later = random_part(state, &mut rng, false);
         let reads = later.take_reads();
         if let Some(shared) = chunked.check(&reads, &later) {
-            let updates = later.small_updates().unwrap();
+            // Computed on the chunk's thread, or with the run's changes (pipelined chunks).
+            let updates = (rng.below(2) == 0).then(|| later.small_updates().unwrap());
             chunked.add(later, shared, updates);
             taken += 1;
         }

@@ -192,7 +192,7 @@ mod chunked {
     fn a_later_part_is_checked_on_an_account_a_fee_brought_in() {
         let state = two_accounts();
         let first = first_part(&state);
-        let updates = first.small_updates().unwrap();
+        let updates = Some(first.small_updates().unwrap());
         let mut before = ChunkedState::with_updates(first, updates);
         let recipient = Address::repeat_byte(0xc);
         assert!(before.credit(recipient, U256::from(3)).unwrap());
@@ -214,7 +214,7 @@ mod chunked {
         let state = two_accounts();
         let first = first_part(&state);
         let mut before = if computed_first {
-            let updates = first.small_updates().unwrap();
+            let updates = Some(first.small_updates().unwrap());
             ChunkedState::with_updates(first, updates)
         } else {
             ChunkedState::new(first)
@@ -226,7 +226,7 @@ mod chunked {
         later.apply(&EvmState::from_iter([(A, written)])).unwrap();
         let shared = before.check(&later.take_reads(), &later).unwrap();
         // A's update in each part alone is stale once they merge.
-        let updates = later.small_updates().unwrap();
+        let updates = Some(later.small_updates().unwrap());
         before.add(later, shared, updates);
         assert!(
             before
@@ -281,7 +281,7 @@ mod chunked {
         let mut later = later_part(state, wipes);
         let shared = chunked.check(&later.take_reads(), &later).expect("holds");
         assert_eq!(shared, [(A, 0)]);
-        let updates = later.small_updates().unwrap();
+        let updates = Some(later.small_updates().unwrap());
         chunked.add(later, shared, updates);
         chunked
     }

@@ -506,6 +506,41 @@ fn logged_chunks_that_do_not_hold_are_repaired_with_the_sequential_result() {
     }
 }
 
+/// On a pool of one thread, the first chunk's thread, which checks the others' chunks as
+/// they come, runs the others itself while it waits for them (rather than waiting forever).
+#[test]
+fn logged_chunks_complete_on_a_pool_of_one_thread() {
+    let block = workload::generate(Workload::MixedErc20, 400).unwrap();
+    let expected = SequentialExecutor::new(block.chain.clone())
+        .execute_block(
+            &block.state,
+            &block.env,
+            block.txs.clone(),
+            ExecutionMode::Build,
+        )
+        .unwrap();
+    let (sender, receiver) = std::sync::mpsc::channel();
+    let txs = block.txs.clone();
+    // On a thread of its own, so that a wait that never ends fails the test.
+    std::thread::spawn(move || {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        let executed = pool.install(|| {
+            ParallelExecutor::new(block.chain.clone(), 2)
+                .execute_with_stats(&block.state, &block.env, txs, ExecutionMode::Build)
+                .unwrap()
+        });
+        let _ = sender.send(executed);
+    });
+    let (got, stats) = receiver
+        .recv_timeout(std::time::Duration::from_secs(120))
+        .expect("the block completes");
+    assert_eq!(got, expected);
+    assert!(stats.kept > 100, "{stats:?}");
+}
+
 /// Hot blocks (every transfer to one holder, every swap on one pool) forced onto Block-STM,
 /// with every execution recording its SSA log, give the sequential result with the redo and
 /// without it. (How many transactions are redone depends on timing: the redo's own result

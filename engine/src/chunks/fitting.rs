@@ -42,15 +42,25 @@ impl FittingRun {
     /// of about equal gas limits. Chunk `k` starts after the transaction with which the gas
     /// passes `k / parts` of the total, and after the start of chunk `k - 1`.
     pub(crate) fn split(&self, parts: usize) -> Vec<usize> {
+        self.split_weighted(parts, 1000)
+    }
+
+    /// [`Self::split`], the first chunk weighing `first_per_mille` thousandths of each of
+    /// the others: chunk `k` starts where the gas passes `(w + k - 1) / (w + parts - 1)` of
+    /// the total, `w` that weight.
+    pub(crate) fn split_weighted(&self, parts: usize, first_per_mille: u64) -> Vec<usize> {
         let len = self.totals.len();
         let total = u128::from(self.totals.last().copied().unwrap_or(0).max(1));
         let parts = parts.clamp(1, len.max(1));
+        let first = u128::from(first_per_mille.max(1));
+        let units = first + 1000 * (parts as u128 - 1);
         let mut bounds = Vec::with_capacity(parts + 1);
         bounds.push(0);
         for k in 1..parts {
-            // The first transaction with which the gas reaches k / parts of the total.
-            let reached = (self.totals)
-                .partition_point(|&gas| u128::from(gas) * (parts as u128) < (k as u128) * total);
+            // The first transaction with which the gas reaches chunk k's share of the total.
+            let share = first + 1000 * (k as u128 - 1);
+            let reached =
+                (self.totals).partition_point(|&gas| u128::from(gas) * units < share * total);
             let start = (reached + 1).max(bounds[k - 1] + 1);
             if start >= len {
                 break;
@@ -117,5 +127,15 @@ mod tests {
         assert_eq!(split(&[10, 1_000, 10, 10, 10], 4), [0, 2, 3, 4, 5]);
         assert_eq!(split(&[1_000, 10, 10], 3), [0, 1, 2, 3]);
         assert_eq!(split(&[10, 10, 1_000], 3), [0, 3]);
+    }
+
+    #[test]
+    fn a_lighter_first_chunk_takes_its_share_of_the_gas() {
+        let run = FittingRun::of(&txs(&[21_000; 35]), u64::MAX);
+        // Weights 3/4, 1, 1 of 2.75: the first chunk ends where the gas passes 3/11.
+        assert_eq!(run.split_weighted(3, 750), [0, 10, 23, 35]);
+        assert_eq!(run.split_weighted(2, 750), [0, 15, 35]);
+        assert_eq!(run.split_weighted(2, 1000), run.split(2));
+        assert_eq!(run.split_weighted(1, 750), [0, 35]);
     }
 }

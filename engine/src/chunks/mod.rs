@@ -22,6 +22,11 @@
 //! in order. Block-STM's multi-version memory, with its shared maps, locks and
 //! per-transaction read sets, is not needed when there are no conflicts, and it costs more
 //! than the execution of a plain transfer.
+//!
+//! Logged chunks (`ChunkRound::log_txs`, for runs with a few conflicts) also log what each
+//! transaction read and left: a chunk that does not hold is repaired (`repair`), only its
+//! transactions that read a value that changed running again, and the first thread checks
+//! and repairs the others' chunks while they go on executing (`pipeline`).
 
 use crate::{
     BlockEnv, BlockHashes, ChainSpec, EngineError, EngineResult, RecoveredTx,
@@ -49,6 +54,7 @@ use std::borrow::Borrow;
 
 mod chunk_db;
 mod fitting;
+mod pipeline;
 mod ranges;
 mod repair;
 mod round;

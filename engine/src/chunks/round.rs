@@ -1,7 +1,10 @@
 //! [`ChunkRound::execute`]: a run of transactions as optimistic chunks on all threads (see
 //! the module above).
 
-use super::{ChunkDb, ChunkRound, Envs, FittingRun, Outcome, TxQueue, ranges::Ranges, record_one};
+use super::{
+    ChunkDb, ChunkRound, Envs, FittingRun, Outcome, TxQueue, pipeline::FIRST_CHUNK_PER_MILLE,
+    ranges::Ranges, record_one,
+};
 use crate::{
     EngineError, EngineResult, RecoveredTx,
     db::{BlockDb, ChunkedState, Updates, accounts_of},
@@ -18,31 +21,32 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 pub(crate) const MIN_SPLIT_TXS: usize = 32;
 
 /// Chunks per thread at most, the first ones included.
-const MAX_CHUNKS_PER_THREAD: usize = 8;
+pub(super) const MAX_CHUNKS_PER_THREAD: usize = 8;
 
 /// A chunk after its execution: `len` of the run's transactions from `start` on.
-struct Chunk<'a> {
-    start: usize,
-    len: usize,
-    db: ChunkDb<'a>,
+pub(super) struct Chunk<'a> {
+    pub(super) start: usize,
+    pub(super) len: usize,
+    pub(super) db: ChunkDb<'a>,
     /// Their outcomes; none for the first chunk, whose transactions are in the block
     /// already.
-    outcomes: Vec<Outcome>,
-    /// The updates of its accounts with few slots, computed on its thread.
-    updates: Updates,
+    pub(super) outcomes: Vec<Outcome>,
+    /// The updates of its accounts with few slots, computed on its thread (or, when none,
+    /// with the run's changes).
+    pub(super) updates: Option<Updates>,
 }
 
 /// What the threads of a run share: revm's environments, the ranges they claim and split,
 /// and the run's transactions, read in place.
 #[derive(Clone, Copy)]
-struct Threads<'r> {
-    envs: &'r Envs,
-    ranges: &'r Ranges,
-    txs: &'r [RecoveredTx],
+pub(super) struct Threads<'r> {
+    pub(super) envs: &'r Envs,
+    pub(super) ranges: &'r Ranges,
+    pub(super) txs: &'r [RecoveredTx],
 }
 
 /// The outcomes of the chunks taken, in block order, each with its start in the run.
-type Taken = Vec<(usize, Vec<Outcome>)>;
+pub(super) type Taken = Vec<(usize, Vec<Outcome>)>;
 
 impl ChunkRound<'_> {
     /// Executes the first `fitting.len()` of `txs` (the block's transactions from `first`,
@@ -62,7 +66,11 @@ impl ChunkRound<'_> {
         let envs = (revm_cfg(self.chain), revm_block(self.chain, run.env));
         let count = fitting.len().min(txs.len());
         let run_txs = &txs.as_slice()[..count];
-        let bounds = fitting.split(self.threads);
+        let bounds = if self.log_txs {
+            fitting.split_weighted(self.threads, FIRST_CHUNK_PER_MILLE)
+        } else {
+            fitting.split(self.threads)
+        };
         let ranges = Ranges::new(
             &bounds,
             self.min_split,
@@ -74,14 +82,19 @@ impl ChunkRound<'_> {
             ranges: &ranges,
             txs: run_txs,
         };
-        let chunks = self.execute_chunks(run, first, threads, db)?;
-        let mut stats = ExecutionStats {
-            strategy: Strategy::OptimisticChunks,
-            threads: ranges.initial(),
-            splits: chunks.len().saturating_sub(ranges.initial()) as u64,
-            ..ExecutionStats::default()
+        let (state, head, taken, stats) = if self.log_txs {
+            self.execute_pipelined(run, first, threads, db)?
+        } else {
+            let chunks = self.execute_chunks(run, first, threads, db)?;
+            let mut stats = ExecutionStats {
+                strategy: Strategy::OptimisticChunks,
+                threads: ranges.initial(),
+                splits: chunks.len().saturating_sub(ranges.initial()) as u64,
+                ..ExecutionStats::default()
+            };
+            let (state, head, taken) = self.check_in_order(&envs, run_txs, chunks, &mut stats)?;
+            (state, head, taken, stats)
         };
-        let (state, head, taken) = self.check_in_order(&envs, run_txs, chunks, &mut stats)?;
         // The transactions and receipts are recorded while the changes are computed.
         let record_taken = || record(run, first, (head, count), taken, txs);
         let (changes, recorded) = rayon::join(|| state.into_changes(), record_taken);
@@ -110,30 +123,45 @@ impl ChunkRound<'_> {
             taken: Vec::new(),
         };
         for chunk in chunks {
-            let Some((db, mut chunk)) = after.take(chunk)? else {
-                continue;
-            };
-            stats.aborts += 1;
-            let (start, len) = (chunk.start, chunk.len);
-            let again = txs
-                .get(start..start + len)
-                .ok_or_else(|| chunks_error("a chunk past its end"))?;
-            let (db, outcomes) = match chunk.db.take_log() {
-                Some(log) => {
-                    let repaired = self.repair(envs, db, again, chunk.outcomes, log)?;
-                    stats.in_order_executions += repaired.again;
-                    stats.kept += len as u64 - repaired.again;
-                    (repaired.db, repaired.outcomes)
-                }
-                None => {
-                    stats.in_order_executions += len as u64;
-                    self.again(envs, db, again)?
-                }
-            };
-            after.state = ChunkedState::new(db);
-            after.taken.push((start, outcomes));
+            self.check_one(envs, txs, &mut after, chunk, stats)?;
         }
         Ok((after.state, head.len, after.taken))
+    }
+
+    /// Checks `chunk` (of the run of `txs`) against the chunks before it, `after`, and takes
+    /// it; when it does not hold, repairs it (when it logged its transactions) or executes
+    /// it again, counting executions in `stats`.
+    pub(super) fn check_one<'s>(
+        &self,
+        envs: &Envs,
+        txs: &[RecoveredTx],
+        after: &mut After<'s>,
+        chunk: Chunk<'s>,
+        stats: &mut ExecutionStats,
+    ) -> EngineResult<()> {
+        let Some((db, mut chunk)) = after.take(chunk)? else {
+            return Ok(());
+        };
+        stats.aborts += 1;
+        let (start, len) = (chunk.start, chunk.len);
+        let again = txs
+            .get(start..start + len)
+            .ok_or_else(|| chunks_error("a chunk past its end"))?;
+        let (db, outcomes) = match chunk.db.take_log() {
+            Some(log) => {
+                let repaired = self.repair(envs, db, again, chunk.outcomes, log)?;
+                stats.in_order_executions += repaired.again;
+                stats.kept += len as u64 - repaired.again;
+                (repaired.db, repaired.outcomes)
+            }
+            None => {
+                stats.in_order_executions += len as u64;
+                self.again(envs, db, again)?
+            }
+        };
+        after.state = ChunkedState::new(db);
+        after.taken.push((start, outcomes));
+        Ok(())
     }
 
     /// Executes the first of the `threads`' ranges in order on `db` (the state before it)
@@ -176,7 +204,7 @@ impl ChunkRound<'_> {
     /// Executes the first of the `threads`' ranges in order on `db`, the exact state before
     /// it, into `run` (the run starts at block position `first`): its transactions are
     /// copied, since the other threads read the run's, and go into the block as they run.
-    fn first_chunk<'s>(
+    pub(super) fn first_chunk<'s>(
         &'s self,
         run: &mut BlockRun<'_>,
         first: usize,
@@ -195,7 +223,7 @@ impl ChunkRound<'_> {
             len,
             db,
             outcomes: Vec::new(),
-            updates: Updates::default(),
+            updates: None,
         })
     }
 
@@ -219,27 +247,27 @@ impl ChunkRound<'_> {
                 len: outcomes.len(),
                 db,
                 outcomes,
-                updates: Updates::default(),
+                updates: None,
             });
             next = ranges.steal();
         }
         // Once no range is left to split: until then, executing comes first.
         for chunk in &mut done {
-            chunk.updates = chunk.db.db.small_updates()?;
+            chunk.updates = Some(chunk.db.db.small_updates()?);
         }
         Ok(done)
     }
 
     /// The database of a chunk of `txs` transactions over the state before the run, logging
     /// what it reads.
-    fn recording_db(&self, txs: usize) -> ChunkDb<'_> {
+    pub(super) fn recording_db(&self, txs: usize) -> ChunkDb<'_> {
         let db = BlockDb::new(self.state, self.hashes).reserve(accounts_of(txs));
         let db = ChunkDb::new(db.recording_reads());
         if self.log_txs { db.logging_txs() } else { db }
     }
 
     /// Executes `txs` in order on `db`, with gas counted from the first; their outcomes.
-    fn run_chunk<'t>(
+    pub(super) fn run_chunk<'t>(
         &self,
         envs: &Envs,
         db: &mut ChunkDb<'_>,
@@ -269,9 +297,9 @@ impl ChunkRound<'_> {
 }
 
 /// The state after the chunks checked so far, and the outcomes of the chunks taken.
-struct After<'s> {
-    state: ChunkedState<'s>,
-    taken: Taken,
+pub(super) struct After<'s> {
+    pub(super) state: ChunkedState<'s>,
+    pub(super) taken: Taken,
 }
 
 impl<'s> After<'s> {
@@ -295,7 +323,7 @@ impl<'s> After<'s> {
 /// Adds the run's transactions (from block position `first`), taken from `txs`, with the
 /// outcomes of its chunks after the first, `taken`, to the block: `head` (the first chunk's,
 /// in the block already) and `count` (all).
-fn record(
+pub(super) fn record(
     run: &mut BlockRun<'_>,
     first: usize,
     (head, count): (usize, usize),
