@@ -1,10 +1,13 @@
 //! `altius bench engine`: one block of a workload (`altius_engine::workload`) executed by
 //! the sequential and the parallel executor in the same process, medians of several runs.
 
-use super::{BlockArgs, BlockReport, alternate, reexecutions, round3};
-use altius_engine::{ExecutionMode, Executor, ParallelExecutor, SequentialExecutor};
+use super::{BlockArgs, BlockReport, alternate, median, reexecutions, round3};
+use altius_engine::{
+    ExecutionMode, Executor, ParallelExecutor, SequentialExecutor, workload::WorkloadBlock,
+};
 use clap::Args;
 use serde::Serialize;
+use std::time::Instant;
 
 /// Options of `altius bench engine`.
 #[derive(Debug, Clone, Args)]
@@ -15,6 +18,10 @@ pub struct EngineBenchArgs {
     /// The block and the runs.
     #[command(flatten)]
     pub block: BlockArgs,
+    /// Also measure the machine's ceiling for the block: `threads` sequential executions of
+    /// it at the same time, against one alone (reported as `ceiling`).
+    #[arg(long)]
+    pub ceiling: bool,
 }
 
 /// The JSON line.
@@ -26,6 +33,11 @@ struct Report {
     parallel_ms: f64,
     speedup: f64,
     reexecutions: u64,
+    /// `threads` times the time of one sequential execution alone over the time of
+    /// `threads` of them at the same time, medians: the speedup that the machine's cores
+    /// allow the block, its caches and memory shared (with `--ceiling`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ceiling: Option<f64>,
 }
 
 /// Runs the benchmark and prints its JSON line.
@@ -48,7 +60,55 @@ pub fn run(args: EngineBenchArgs) -> eyre::Result<()> {
         parallel_ms: round3(measured.second_ms),
         speedup: measured.speedup(),
         reexecutions: reexecutions(&measured.second, block.txs.len()),
+        ceiling: match args.ceiling {
+            true => Some(ceiling(&sequential, &block, threads, args.block.runs)?),
+            false => None,
+        },
     };
     println!("{}", serde_json::to_string(&report)?);
     Ok(())
+}
+
+/// The machine's ceiling for `block` on `threads` threads (see [`Report::ceiling`]), over
+/// `runs` runs of each side, alternating, after a warm-up.
+pub(super) fn ceiling(
+    sequential: &SequentialExecutor,
+    block: &WorkloadBlock,
+    threads: usize,
+    runs: usize,
+) -> eyre::Result<f64> {
+    let execute = |txs| {
+        sequential
+            .execute_block(&block.state, &block.env, txs, ExecutionMode::Validate)
+            .map(drop)
+    };
+    let (mut alone, mut together) = (Vec::new(), Vec::new());
+    for run in 0..=runs {
+        let txs = block.txs.clone();
+        let start = Instant::now();
+        execute(txs)?;
+        let alone_ms = start.elapsed().as_secs_f64() * 1e3;
+        let copies: Vec<_> = (0..threads).map(|_| block.txs.clone()).collect();
+        let start = Instant::now();
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = copies
+                .into_iter()
+                .map(|txs| scope.spawn(move || execute(txs)))
+                .collect();
+            handles.into_iter().try_for_each(|handle| {
+                handle
+                    .join()
+                    .map_err(|_| eyre::eyre!("a sequential execution panicked"))?
+                    .map_err(eyre::Report::from)
+            })
+        })?;
+        let together_ms = start.elapsed().as_secs_f64() * 1e3;
+        if run > 0 {
+            alone.push(alone_ms);
+            together.push(together_ms);
+        }
+    }
+    Ok(round3(
+        threads as f64 * median(&mut alone) / median(&mut together),
+    ))
 }

@@ -185,4 +185,25 @@ mod tests {
         redo::run(args(2)).unwrap();
         assert!(redo::run(args(1)).is_err());
     }
+
+    #[test]
+    fn the_engine_bench_measures_the_machine_ceiling_when_asked() {
+        let block = BlockArgs {
+            txs: Some(200),
+            threads: Some(2),
+            runs: 1,
+        };
+        let (_, built, threads) = block.block("erc20").unwrap();
+        let sequential = altius_engine::SequentialExecutor::new(built.chain.clone());
+        let ceiling = engine::ceiling(&sequential, &built, threads, 2).unwrap();
+        // Two executions at once take more than none and less than one after the other
+        // would on one core, give or take the noise of a shared machine.
+        assert!(ceiling > 0.2 && ceiling < 4.0, "{ceiling}");
+        engine::run(engine::EngineBenchArgs {
+            workload: "erc20".into(),
+            block,
+            ceiling: true,
+        })
+        .unwrap();
+    }
 }
