@@ -151,7 +151,7 @@ impl ChunkRound<'_> {
             state: ChunkedState::new(head.db.into_parts().0),
             taken: Vec::new(),
         };
-        let (mut position, mut own) = (head.len, None);
+        let (mut position, mut own, mut may_steal) = (head.len, None, true);
         while position < count {
             if let Some(chunk) = handover.take(position) {
                 position += chunk.len;
@@ -161,9 +161,12 @@ impl ChunkRound<'_> {
             if handover.failed() {
                 return Err(handover.failure());
             }
-            own = own
-                .filter(|&slot| threads.ranges.len(slot) > 0)
-                .or_else(|| threads.ranges.steal().map(|(slot, _)| slot));
+            own = own.filter(|&slot| threads.ranges.len(slot) > 0);
+            if own.is_none() && may_steal {
+                // Ranges only shrink: once none is left to split, none will be.
+                own = threads.ranges.steal().map(|(slot, _)| slot);
+                may_steal = own.is_some();
+            }
             if let Some(slot) = own {
                 if let Some(chunk) = self.execute_some(threads, slot, max)? {
                     stats.splits += 1;

@@ -21,7 +21,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 pub(crate) const MIN_SPLIT_TXS: usize = 32;
 
 /// Chunks per thread at most, the first ones included.
-pub(super) const MAX_CHUNKS_PER_THREAD: usize = 8;
+const MAX_CHUNKS_PER_THREAD: usize = 8;
 
 /// A chunk after its execution: `len` of the run's transactions from `start` on.
 pub(super) struct Chunk<'a> {
@@ -323,7 +323,7 @@ impl<'s> After<'s> {
 /// Adds the run's transactions (from block position `first`), taken from `txs`, with the
 /// outcomes of its chunks after the first, `taken`, to the block: `head` (the first chunk's,
 /// in the block already) and `count` (all).
-pub(super) fn record(
+fn record(
     run: &mut BlockRun<'_>,
     first: usize,
     (head, count): (usize, usize),
