@@ -240,6 +240,18 @@ fn check_blocks(seeds: std::ops::Range<u64>) -> Coverage {
     seen
 }
 
+/// What the sequential executor builds from a workload's block.
+fn sequential_result(block: &workload::WorkloadBlock) -> BlockExecution {
+    SequentialExecutor::new(block.chain.clone())
+        .execute_block(
+            &block.state,
+            &block.env,
+            block.txs.clone(),
+            ExecutionMode::Build,
+        )
+        .unwrap()
+}
+
 #[test]
 fn random_conflicting_blocks_equal_sequential() {
     let seen = check_blocks(0..150);
@@ -275,9 +287,7 @@ fn soak_random_conflicting_blocks() {
 fn a_dependent_block_equals_sequential() {
     let block = workload::generate(Workload::Serial, 600).unwrap();
     let env = &block.env;
-    let expected = SequentialExecutor::new(block.chain.clone())
-        .execute_block(&block.state, env, block.txs.clone(), ExecutionMode::Build)
-        .unwrap();
+    let expected = sequential_result(&block);
     let executor = ParallelExecutor::new(block.chain.clone(), 2);
     let (got, stats) = executor
         .execute_with_stats(&block.state, env, block.txs.clone(), ExecutionMode::Build)
@@ -351,14 +361,7 @@ fn workload_blocks_run_as_chunks_with_the_sequential_result() {
         (Workload::HotErc20, false),
     ] {
         let block = workload::generate(workload, 400).unwrap();
-        let expected = SequentialExecutor::new(block.chain.clone())
-            .execute_block(
-                &block.state,
-                &block.env,
-                block.txs.clone(),
-                ExecutionMode::Build,
-            )
-            .unwrap();
+        let expected = sequential_result(&block);
         let reference = execute_with_revm_fees(
             &block.chain,
             &block.state,
@@ -482,9 +485,7 @@ fn logged_chunks_that_do_not_hold_are_repaired_with_the_sequential_result() {
     for workload in [Workload::MixedErc20, Workload::HotErc20, Workload::HotAmm] {
         let block = workload::generate(workload, 400).unwrap();
         let txs = || block.txs.clone();
-        let expected = SequentialExecutor::new(block.chain.clone())
-            .execute_block(&block.state, &block.env, txs(), ExecutionMode::Build)
-            .unwrap();
+        let expected = sequential_result(&block);
         for threads in [2, 3] {
             let executor = ParallelExecutor::new(block.chain.clone(), threads);
             let executor = match workload {
@@ -511,14 +512,7 @@ fn logged_chunks_that_do_not_hold_are_repaired_with_the_sequential_result() {
 #[test]
 fn logged_chunks_complete_on_a_pool_of_one_thread() {
     let block = workload::generate(Workload::MixedErc20, 400).unwrap();
-    let expected = SequentialExecutor::new(block.chain.clone())
-        .execute_block(
-            &block.state,
-            &block.env,
-            block.txs.clone(),
-            ExecutionMode::Build,
-        )
-        .unwrap();
+    let expected = sequential_result(&block);
     let (sender, receiver) = std::sync::mpsc::channel();
     let txs = block.txs.clone();
     // On a thread of its own, so that a wait that never ends fails the test.
@@ -550,9 +544,7 @@ fn hot_blocks_on_block_stm_are_redone_with_the_sequential_result() {
     for workload in [Workload::HotErc20, Workload::HotAmm] {
         let block = workload::generate(workload, 300).unwrap();
         let txs = || block.txs.clone();
-        let expected = SequentialExecutor::new(block.chain.clone())
-            .execute_block(&block.state, &block.env, txs(), ExecutionMode::Build)
-            .unwrap();
+        let expected = sequential_result(&block);
         for threads in [2, 4] {
             for redo in [true, false] {
                 let config = ExecutionConfig {
