@@ -8,16 +8,21 @@ fn word(value: u64) -> U256 {
     U256::from(value)
 }
 
+/// Logs a read of `TOKEN`'s `slot` that gave `value`.
+fn read(log: &mut SsaLog, slot: u64, value: U256) -> Operand {
+    log.push(
+        Kind::Source {
+            address: TOKEN,
+            slot: word(slot),
+        },
+        value,
+    )
+}
+
 /// `balance = sload(1); require(balance + 3 > balance); sstore(1, balance + 3)`.
 fn add_three() -> (SsaLog, Operand, Operand) {
     let mut log = SsaLog::default();
-    let balance = log.push(
-        Kind::Source {
-            address: TOKEN,
-            slot: word(1),
-        },
-        word(5),
-    );
+    let balance = read(&mut log, 1, word(5));
     let three = Operand::constant(word(3));
     let sum = log.push(
         Kind::Op {
@@ -90,13 +95,7 @@ fn a_store_whose_gas_changes_fails_the_redo() {
 #[test]
 fn a_load_takes_the_new_bytes_of_a_stored_value() {
     let mut log = SsaLog::default();
-    let value = log.push(
-        Kind::Source {
-            address: TOKEN,
-            slot: word(0),
-        },
-        word(0x1234),
-    );
+    let value = read(&mut log, 0, word(0x1234));
     // The word at offset 16 after `mstore(0, value)`: its first 16 bytes are the value's
     // last 16, the others a constant 0xff.
     let recorded = (word(0x1234) << 128) | (U256::MAX >> 128);
