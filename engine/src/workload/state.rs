@@ -1,19 +1,21 @@
 //! [`MemoryState`]: a flat in-memory [`StateProvider`].
 
 use crate::Genesis;
-use alloy_primitives::{Address, B256, Bytes, KECCAK256_EMPTY, U256};
-use altius_state::{Account, StateChanges, StateProvider, StateResult};
+use alloy_primitives::{Address, B256, Bytes, KECCAK256_EMPTY, U256, map::HashMap};
+use altius_state::{Account, AccountUpdate, StateChanges, StateProvider, StateResult};
 use std::collections::BTreeMap;
 
-/// A flat in-memory state: what the workloads and the tests execute on.
+/// A flat in-memory state: what the workloads and the tests execute on. Hash maps, like
+/// the node's own flat cache in front of its database (`altius_state`'s `FlatCache`), so
+/// that a read costs what it costs the node.
 #[derive(Clone, Debug, Default)]
 pub struct MemoryState {
     /// Accounts by address.
-    pub accounts: BTreeMap<Address, Account>,
+    pub accounts: HashMap<Address, Account>,
     /// Non-zero storage slots.
-    pub storage: BTreeMap<(Address, U256), U256>,
+    pub storage: HashMap<(Address, U256), U256>,
     /// Code by hash.
-    pub code: BTreeMap<B256, Bytes>,
+    pub code: HashMap<B256, Bytes>,
 }
 
 impl MemoryState {
@@ -43,6 +45,27 @@ impl MemoryState {
                 Some(account) => self.accounts.insert(*address, account),
                 None => self.accounts.remove(address),
             };
+        }
+    }
+
+    /// The whole state as the changes of a block over an empty state: what a state
+    /// database is given as its genesis to hold the same state.
+    pub fn to_state_changes(&self) -> StateChanges {
+        let mut storage: HashMap<Address, BTreeMap<U256, U256>> = HashMap::default();
+        for ((address, slot), value) in &self.storage {
+            storage.entry(*address).or_default().insert(*slot, *value);
+        }
+        let accounts = self.accounts.iter().map(|(address, account)| {
+            let update = AccountUpdate {
+                account: Some(*account),
+                wipe_storage: false,
+                storage: storage.remove(address).unwrap_or_default(),
+            };
+            (*address, update)
+        });
+        StateChanges {
+            accounts: accounts.collect(),
+            code: self.code.iter().map(|(h, c)| (*h, c.clone())).collect(),
         }
     }
 

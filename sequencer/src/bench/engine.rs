@@ -1,10 +1,14 @@
 //! `altius bench engine`: one block of a workload (`altius_engine::workload`) executed by
 //! the sequential and the parallel executor in the same process, medians of several runs.
 
-use super::{BlockArgs, BlockReport, alternate, median, reexecutions, round3};
+pub use super::db_state::StateKind;
+use super::{
+    BlockArgs, BlockReport, alternate, db_state::BenchState, median, reexecutions, round3,
+};
 use altius_engine::{
     ExecutionMode, Executor, ParallelExecutor, SequentialExecutor, workload::WorkloadBlock,
 };
+use altius_state::StateProvider;
 use clap::Args;
 use serde::Serialize;
 use std::time::Instant;
@@ -22,6 +26,10 @@ pub struct EngineBenchArgs {
     /// it at the same time, against one alone (reported as `ceiling`).
     #[arg(long)]
     pub ceiling: bool,
+    /// The state executed on: the workload's in-memory maps, or the same state in a redb
+    /// state database (in a temporary folder), read as the node reads it.
+    #[arg(long, value_enum, default_value = "memory")]
+    pub state: StateKind,
 }
 
 /// The JSON line.
@@ -46,7 +54,8 @@ pub fn run(args: EngineBenchArgs) -> eyre::Result<()> {
     let sequential = SequentialExecutor::new(block.chain.clone());
     let parallel = ParallelExecutor::new(block.chain.clone(), threads);
     let mode = ExecutionMode::Validate;
-    let (state, env) = (&block.state, &block.env);
+    let bench_state = BenchState::new(args.state, &block)?;
+    let (state, env) = (bench_state.provider(), &block.env);
     let measured = alternate(
         &block,
         args.block.runs,
@@ -61,7 +70,13 @@ pub fn run(args: EngineBenchArgs) -> eyre::Result<()> {
         speedup: measured.speedup(),
         reexecutions: reexecutions(&measured.second, block.txs.len()),
         ceiling: match args.ceiling {
-            true => Some(ceiling(&sequential, &block, threads, args.block.runs)?),
+            true => Some(ceiling(
+                &sequential,
+                state,
+                &block,
+                threads,
+                args.block.runs,
+            )?),
             false => None,
         },
     };
@@ -69,17 +84,18 @@ pub fn run(args: EngineBenchArgs) -> eyre::Result<()> {
     Ok(())
 }
 
-/// The machine's ceiling for `block` on `threads` threads (see [`Report::ceiling`]), over
-/// `runs` runs of each side, alternating, after a warm-up.
+/// The machine's ceiling for `block` over `state` on `threads` threads (see
+/// [`Report::ceiling`]), over `runs` runs of each side, alternating, after a warm-up.
 pub(super) fn ceiling(
     sequential: &SequentialExecutor,
+    state: &dyn StateProvider,
     block: &WorkloadBlock,
     threads: usize,
     runs: usize,
 ) -> eyre::Result<f64> {
     let execute = |txs| {
         sequential
-            .execute_block(&block.state, &block.env, txs, ExecutionMode::Validate)
+            .execute_block(state, &block.env, txs, ExecutionMode::Validate)
             .map(drop)
     };
     let (mut alone, mut together) = (Vec::new(), Vec::new());

@@ -1,6 +1,7 @@
 //! `altius bench ...` commands. Each prints exactly one JSON line on stdout so that anyone can
 //! rerun it and compare.
 
+mod db_state;
 pub mod engine;
 pub mod redo;
 pub mod rpc;
@@ -195,7 +196,7 @@ mod tests {
         };
         let (_, built, threads) = block.block("erc20").unwrap();
         let sequential = altius_engine::SequentialExecutor::new(built.chain.clone());
-        let ceiling = engine::ceiling(&sequential, &built, threads, 2).unwrap();
+        let ceiling = engine::ceiling(&sequential, &built.state, &built, threads, 2).unwrap();
         // Two executions at once take more than none and less than one after the other
         // would on one core, give or take the noise of a shared machine.
         assert!(ceiling > 0.2 && ceiling < 4.0, "{ceiling}");
@@ -203,6 +204,38 @@ mod tests {
             workload: "erc20".into(),
             block,
             ceiling: true,
+            state: engine::StateKind::Memory,
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn the_engine_bench_runs_on_a_state_database_and_removes_it() {
+        let block = BlockArgs {
+            txs: Some(100),
+            threads: Some(2),
+            runs: 1,
+        };
+        let (_, built, _) = block.block("erc20").unwrap();
+        let state = db_state::BenchState::new(engine::StateKind::Db, &built).unwrap();
+        let db_state::BenchState::Db(db) = &state else {
+            panic!("not a database");
+        };
+        let dir = db.dir.clone();
+        // The database holds the workload's state: the token balance slots and accounts.
+        for (address, account) in &built.state.accounts {
+            assert_eq!(state.provider().account(*address).unwrap(), Some(*account));
+        }
+        for ((address, slot), value) in built.state.storage.iter().take(50) {
+            assert_eq!(state.provider().storage(*address, *slot).unwrap(), *value);
+        }
+        drop(state);
+        assert!(!dir.exists(), "{} left behind", dir.display());
+        engine::run(engine::EngineBenchArgs {
+            workload: "raw".into(),
+            block,
+            ceiling: false,
+            state: engine::StateKind::Db,
         })
         .unwrap();
     }
