@@ -10,6 +10,7 @@ use altius_state::{
     Account, AccountChanges, AccountUpdate, StateChanges, StateError, StateProvider,
 };
 use revm::{
+    bytecode::JumpTable,
     database_interface::{DBErrorMarker, Database},
     state::{Account as EvmAccount, AccountInfo, Bytecode, EvmState},
 };
@@ -475,15 +476,35 @@ fn load_into<'m>(
     }
 }
 
-/// An account as revm reads it (its code is loaded by hash).
+/// An account as revm reads it: an account without code comes with [`empty_code`], others
+/// have theirs loaded by hash.
 pub(crate) fn account_info(account: Account) -> AccountInfo {
+    let code = (account.code_hash == KECCAK256_EMPTY).then(empty_code);
     AccountInfo {
         balance: account.balance,
         nonce: account.nonce,
         code_hash: account.code_hash,
         account_id: None,
-        code: None,
+        code,
     }
+}
+
+thread_local! {
+    /// This thread's [`empty_code`].
+    static EMPTY_CODE: Bytecode = Bytecode::new_analyzed(
+        Bytes::from_static(&[revm::bytecode::opcode::STOP]),
+        0,
+        JumpTable::default(),
+    );
+}
+
+/// The code of an account without code: what revm's `Bytecode::default()` is, but one per
+/// thread. revm's is one `Arc` for the whole process, cloned and dropped for every account
+/// without code a transaction loads (and its gas table likewise, see
+/// `parallel_evm::fees::initial_tx_gas`): threads executing transactions at the same time
+/// would all change its reference count, its cache line moving from core to core each time.
+pub(crate) fn empty_code() -> Bytecode {
+    EMPTY_CODE.with(Bytecode::clone)
 }
 
 /// Code bytes as revm bytecode. Bytes that start like an EIP-7702 delegation but are not a
@@ -501,7 +522,7 @@ impl Database for BlockDb<'_> {
 
     fn code_by_hash(&mut self, code_hash: B256) -> Result<Bytecode, DbError> {
         if code_hash == KECCAK256_EMPTY {
-            return Ok(Bytecode::default());
+            return Ok(empty_code());
         }
         if let Some(code) = self.code.get(&code_hash) {
             return Ok(code.clone());

@@ -378,3 +378,21 @@ fn reads_as_before_are_seeded_only_where_the_provider_would_be_read() {
     assert!(!db.is_as_before(&slot(3, 0)));
     assert!(!db.seed(&slot(4, 1)));
 }
+
+#[test]
+fn the_empty_code_of_a_thread_is_revms_empty_code() {
+    let (ours, revms) = (empty_code(), Bytecode::default());
+    assert_eq!(ours, revms);
+    assert_eq!(ours.bytecode(), revms.bytecode());
+    assert_eq!(ours.original_bytes(), revms.original_bytes());
+    assert_eq!(
+        (ours.len(), ours.is_empty()),
+        (revms.len(), revms.is_empty())
+    );
+    assert_eq!(ours.hash_slow(), KECCAK256_EMPTY);
+    assert_eq!(ours.legacy_jump_table().map(|t| t.len()), Some(0));
+    assert!(ours.is_legacy() && !ours.is_eip7702());
+    // An account without code comes with it, so that revm does not load revm's.
+    let info = account_info(plain(1, 10));
+    assert_eq!(info.code, Some(revms));
+}

@@ -1,7 +1,10 @@
 //! [`ViewDb`]: revm's [`Database`] over a transaction's [`ReadView`].
 
 use super::values::{AccountValue, EvmKey, EvmValue};
-use crate::parallel::{ReadError, ReadView, SmallMap};
+use crate::{
+    db::{account_info, empty_code},
+    parallel::{ReadError, ReadView, SmallMap},
+};
 use alloy_primitives::{Address, B256, KECCAK256_EMPTY, U256};
 use revm::{
     Context, Journal,
@@ -105,18 +108,12 @@ impl Database for ViewDb<'_> {
     type Error = ViewDbError;
 
     fn basic(&mut self, address: Address) -> Result<Option<AccountInfo>, ViewDbError> {
-        Ok(self.account(address)?.info.map(|a| AccountInfo {
-            balance: a.balance,
-            nonce: a.nonce,
-            code_hash: a.code_hash,
-            account_id: None,
-            code: None,
-        }))
+        Ok(self.account(address)?.info.map(account_info))
     }
 
     fn code_by_hash(&mut self, code_hash: B256) -> Result<Bytecode, ViewDbError> {
         if code_hash == KECCAK256_EMPTY {
-            return Ok(Bytecode::default());
+            return Ok(empty_code());
         }
         match self.view.read(&EvmKey::Code(code_hash))? {
             Some(EvmValue::Code(code)) => Ok(code),

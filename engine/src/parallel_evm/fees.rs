@@ -1,7 +1,9 @@
 //! Handlers that run a transaction exactly as revm's mainnet or op-revm's handler do, except
 //! that the fee payments at the end are collected as deltas instead of being applied to the
-//! recipients' balances (which would make every transaction read and write them).
+//! recipients' balances (which would make every transaction read and write them), and the
+//! intrinsic gas is priced with the EVM's own gas table (see [`initial_tx_gas`]).
 
+use super::initial_gas::initial_tx_gas;
 use alloy_primitives::{Address, U256};
 use op_revm::{
     OpTransactionError,
@@ -83,6 +85,10 @@ where
     type Error = ERROR;
     type HaltReason = HaltReason;
 
+    fn validate_initial_tx_gas(&self, evm: &mut EVM) -> Result<InitialAndFloorGas, ERROR> {
+        Ok(initial_tx_gas(evm.ctx_ref())?)
+    }
+
     fn reward_beneficiary(
         &self,
         evm: &mut Self::Evm,
@@ -137,6 +143,10 @@ where
 
     fn validate_env(&self, evm: &mut EVM) -> Result<(), ERROR> {
         self.inner.validate_env(evm)
+    }
+
+    fn validate_initial_tx_gas(&self, evm: &mut EVM) -> Result<InitialAndFloorGas, ERROR> {
+        Ok(initial_tx_gas(evm.ctx_ref())?)
     }
 
     fn validate_against_state_and_deduct_caller(

@@ -29,6 +29,7 @@
 mod changes;
 mod db;
 mod fees;
+mod initial_gas;
 mod op_vm;
 mod ssa;
 mod storage;
