@@ -214,7 +214,8 @@ impl ChunkRound<'_> {
         slot: usize,
         max: usize,
     ) -> EngineResult<Option<Chunk<'s>>> {
-        let mut db = self.recording_db(max.min(ranges.len(slot)));
+        let expected = max.min(ranges.len(slot));
+        let mut db = self.recording_db(expected);
         let mut start = None;
         let claimed = std::iter::from_fn(|| ranges.claim(slot))
             .take(max)
@@ -222,7 +223,7 @@ impl ChunkRound<'_> {
                 start.get_or_insert(index);
             })
             .map(|index| &txs[index]);
-        let outcomes = self.run_chunk(envs, &mut db, claimed)?;
+        let outcomes = self.run_chunk(envs, &mut db, claimed, expected)?;
         let Some(start) = start else {
             return Ok(None);
         };

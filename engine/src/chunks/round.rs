@@ -239,9 +239,10 @@ impl ChunkRound<'_> {
     ) -> EngineResult<Vec<Chunk<'s>>> {
         let mut next = range.or_else(|| ranges.steal());
         while let Some((slot, start)) = next {
-            let mut db = self.recording_db(ranges.len(slot));
+            let expected = ranges.len(slot);
+            let mut db = self.recording_db(expected);
             let claimed = std::iter::from_fn(|| ranges.claim(slot)).map(|index| &txs[index]);
-            let outcomes = self.run_chunk(envs, &mut db, claimed)?;
+            let outcomes = self.run_chunk(envs, &mut db, claimed, expected)?;
             done.push(Chunk {
                 start,
                 len: outcomes.len(),
@@ -266,14 +267,18 @@ impl ChunkRound<'_> {
         if self.log_txs { db.logging_txs() } else { db }
     }
 
-    /// Executes `txs` in order on `db`, with gas counted from the first; their outcomes.
+    /// Executes `txs` (about `expected` of them) in order on `db`, with gas counted from the
+    /// first; their outcomes.
     pub(super) fn run_chunk<'t>(
         &self,
         envs: &Envs,
         db: &mut ChunkDb<'_>,
         txs: impl IntoIterator<Item = &'t RecoveredTx>,
+        expected: usize,
     ) -> EngineResult<Vec<Outcome>> {
-        let mut outcomes = Vec::new();
+        // Room for them all at once: an outcome is large, and growing the list step by
+        // step would copy them all at each step.
+        let mut outcomes = Vec::with_capacity(expected);
         // The run's gas limits all fit in the block.
         self.run_txs(envs, db, txs, (0, u64::MAX), |_, outcome| {
             outcomes.push(outcome);
@@ -291,7 +296,7 @@ impl ChunkRound<'_> {
         txs: &[RecoveredTx],
     ) -> EngineResult<(BlockDb<'s>, Vec<Outcome>)> {
         let mut db = ChunkDb::exact(db);
-        let outcomes = self.run_chunk(envs, &mut db, txs)?;
+        let outcomes = self.run_chunk(envs, &mut db, txs, txs.len())?;
         Ok((db.into_parts().0, outcomes))
     }
 }
