@@ -173,15 +173,20 @@ mod tests {
         assert_eq!(workload_named("raw").unwrap(), Workload::Raw);
     }
 
+    /// A block of `txs` transactions on `threads` threads, run once.
+    fn small_block(txs: usize, threads: usize) -> BlockArgs {
+        BlockArgs {
+            txs: Some(txs),
+            threads: Some(threads),
+            runs: 1,
+        }
+    }
+
     #[test]
     fn the_redo_bench_runs_a_small_hot_block() {
         let args = |threads| redo::RedoBenchArgs {
             workload: "hot-erc20".into(),
-            block: BlockArgs {
-                txs: Some(200),
-                threads: Some(threads),
-                runs: 1,
-            },
+            block: small_block(200, threads),
         };
         redo::run(args(2)).unwrap();
         assert!(redo::run(args(1)).is_err());
@@ -189,11 +194,7 @@ mod tests {
 
     #[test]
     fn the_engine_bench_measures_the_machine_ceiling_when_asked() {
-        let block = BlockArgs {
-            txs: Some(200),
-            threads: Some(2),
-            runs: 1,
-        };
+        let block = small_block(200, 2);
         let (_, built, threads) = block.block("erc20").unwrap();
         let sequential = altius_engine::SequentialExecutor::new(built.chain.clone());
         let ceiling = engine::ceiling(&sequential, &built.state, &built, threads, 2).unwrap();
@@ -211,11 +212,7 @@ mod tests {
 
     #[test]
     fn the_engine_bench_runs_on_a_state_database_and_removes_it() {
-        let block = BlockArgs {
-            txs: Some(100),
-            threads: Some(2),
-            runs: 1,
-        };
+        let block = small_block(100, 2);
         let (_, built, _) = block.block("erc20").unwrap();
         let state = db_state::BenchState::new(engine::StateKind::Db, &built).unwrap();
         let db_state::BenchState::Db(db) = &state else {
