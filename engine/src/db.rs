@@ -501,7 +501,7 @@ thread_local! {
 /// The code of an account without code: what revm's `Bytecode::default()` is, but one per
 /// thread. revm's is one `Arc` for the whole process, cloned and dropped for every account
 /// without code a transaction loads (and its gas table likewise, see
-/// `parallel_evm::fees::initial_tx_gas`): threads executing transactions at the same time
+/// `parallel_evm::initial_gas::initial_tx_gas`): threads executing transactions at the same time
 /// would all change its reference count, its cache line moving from core to core each time.
 pub(crate) fn empty_code() -> Bytecode {
     EMPTY_CODE.with(Bytecode::clone)

@@ -53,7 +53,7 @@ impl<'b> BenchState<'b> {
                 let dir = std::env::temp_dir().join(name);
                 std::fs::create_dir_all(&dir)
                     .wrap_err_with(|| format!("cannot create {}", dir.display()))?;
-                // Built before it holds a folder to remove: a failure removes it here.
+                // Until the database owns the folder, a failure removes it here.
                 let committed = committed(block, &dir);
                 let (state, latest) = match committed {
                     Ok(opened) => opened,

@@ -46,6 +46,9 @@ struct Report {
     /// allow the block, its caches and memory shared (with `--ceiling`).
     #[serde(skip_serializing_if = "Option::is_none")]
     ceiling: Option<f64>,
+    /// `"db"` when the block ran over a state database (`--state db`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    state: Option<&'static str>,
 }
 
 /// Runs the benchmark and prints its JSON line.
@@ -79,6 +82,7 @@ pub fn run(args: EngineBenchArgs) -> eyre::Result<()> {
             )?),
             false => None,
         },
+        state: (args.state == StateKind::Db).then_some("db"),
     };
     println!("{}", serde_json::to_string(&report)?);
     Ok(())
