@@ -91,10 +91,17 @@ impl<'a> ChunkDb<'a> {
         }
     }
 
-    /// Logs `read`, a value the transaction being executed read, if logging.
-    fn log_read(&mut self, read: ProviderRead) {
+    /// Logs `read`, a value the transaction being executed read, if logging; the database
+    /// had counted `changed_before` reads of changed values before it. The read is the
+    /// provider's when it did not add to that count: the database counts every read of a
+    /// value that differs from the provider's or follows a wipe, so no second lookup is
+    /// needed (the count marks a few more reads changed than `is_as_before` would, which
+    /// only costs them a full check).
+    fn log_read(&mut self, read: ProviderRead, changed_before: u64) {
         if let Some(log) = &mut self.log {
-            log.reads.push((read, self.db.is_as_before(&read)));
+            let as_before = self.db.changed_reads() == changed_before;
+            debug_assert!(!as_before || self.db.is_as_before(&read), "{read:?}");
+            log.reads.push((read, as_before));
         }
     }
 
@@ -205,8 +212,9 @@ impl Database for ChunkDb<'_> {
         if !self.pending.is_empty() {
             self.settle(address)?;
         }
+        let changed = self.db.changed_reads();
         let account = self.db.account(address)?;
-        self.log_read(ProviderRead::Account(address, account));
+        self.log_read(ProviderRead::Account(address, account), changed);
         Ok(account.map(account_info))
     }
 
@@ -218,8 +226,9 @@ impl Database for ChunkDb<'_> {
         if !self.pending.is_empty() {
             self.settle(address)?;
         }
+        let changed = self.db.changed_reads();
         let value = self.db.storage(address, index)?;
-        self.log_read(ProviderRead::Slot(address, index, value));
+        self.log_read(ProviderRead::Slot(address, index, value), changed);
         Ok(value)
     }
 
