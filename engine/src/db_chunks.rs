@@ -325,12 +325,17 @@ impl<'a> ChunkedState<'a> {
         }
         // Every account is in one list (a dirty one, layered or not, only in its own): the
         // lists merge into one in order, while the chunks' databases are freed.
+        // Each one goes last in the changes: they are in order without another pass over them.
         let parts = std::mem::take(&mut self.parts);
-        let (merged, ()) = rayon::join(
-            || merge_sorted(lists, &dirty),
-            || parts.into_par_iter().for_each(drop),
-        );
-        let accounts = AccountChanges::from_sorted(merged);
+        let merge = || {
+            let len = lists.iter().map(|(list, _)| list.len()).sum();
+            let mut accounts = AccountChanges::with_capacity(len);
+            merge_sorted(lists, &dirty, |address, update| {
+                accounts.insert(address, update);
+            });
+            accounts
+        };
+        let (accounts, ()) = rayon::join(merge, || parts.into_par_iter().for_each(drop));
         Ok(StateChanges {
             accounts,
             code: deployed.into_iter().collect(),
@@ -497,41 +502,48 @@ impl Updates {
     }
 }
 
-/// Lists sorted by address, with no address in two of them, merged into one sorted list;
+/// Lists sorted by address, with no address in two of them, merged in order into `merged`;
 /// the addresses in `skip` (sorted) are left out of the lists marked to be filtered.
-fn merge_sorted<T>(lists: Vec<(Vec<(Address, T)>, bool)>, skip: &[Address]) -> Vec<(Address, T)> {
-    let mut merged = Vec::with_capacity(lists.iter().map(|(list, _)| list.len()).sum());
+fn merge_sorted<T>(
+    lists: Vec<(Vec<(Address, T)>, bool)>,
+    skip: &[Address],
+    mut merged: impl FnMut(Address, T),
+) {
+    // Each list is read by reference up to its next item, which is then moved out.
     let mut lists: Vec<_> = lists
         .into_iter()
         .filter(|(list, _)| !list.is_empty())
-        .map(|(list, filtered)| (list.into_iter().peekable(), filtered && !skip.is_empty()))
+        .map(|(list, filtered)| (list.into_iter(), filtered && !skip.is_empty()))
         .collect();
-    let keep = |item: &(Address, T)| skip.binary_search(&item.0).is_err();
-    loop {
+    let mut push = |(address, item): (Address, T), filtered: bool| {
+        if !filtered || skip.binary_search(&address).is_err() {
+            merged(address, item);
+        }
+    };
+    while lists.len() > 1 {
         // The list whose next address is the lowest.
-        let mut lowest: Option<(usize, Address)> = None;
-        for (index, (list, _)) in lists.iter_mut().enumerate() {
-            if let Some((address, _)) = list.peek()
-                && lowest.is_none_or(|(_, low)| *address < low)
-            {
-                lowest = Some((index, *address));
+        let mut lowest = 0;
+        for index in 1..lists.len() {
+            if next_address(&lists[index].0) < next_address(&lists[lowest].0) {
+                lowest = index;
             }
         }
-        let Some((index, _)) = lowest else {
-            return merged;
-        };
-        if lists.len() == 1 {
-            if let Some((list, filtered)) = lists.pop() {
-                merged.extend(list.filter(|item| !filtered || keep(item)));
-            }
-            return merged;
+        let (list, filtered) = &mut lists[lowest];
+        if let Some(item) = list.next() {
+            push(item, *filtered);
         }
-        let (list, filtered) = &mut lists[index];
-        merged.extend(list.next().filter(|item| !*filtered || keep(item)));
-        if list.peek().is_none() {
-            drop(lists.swap_remove(index));
+        if list.as_slice().is_empty() {
+            drop(lists.swap_remove(lowest));
         }
     }
+    if let Some((list, filtered)) = lists.pop() {
+        list.for_each(|item| push(item, filtered));
+    }
+}
+
+/// The address of the next item of `list`, which has one (`None` otherwise).
+fn next_address<T>(list: &std::vec::IntoIter<(Address, T)>) -> Option<&Address> {
+    list.as_slice().first().map(|(address, _)| address)
 }
 
 /// revm's empty account (EIP-161): no nonce, no balance, no code.
@@ -559,9 +571,9 @@ mod tests {
             // The skipped addresses' own list.
             (vec![(a(3), 'f'), (a(5), 'g')], false),
         ];
-        let merged = merge_sorted(lists, &[a(3), a(4)]);
+        let got = merged(lists, &[a(3), a(4)]);
         assert_eq!(
-            merged,
+            got,
             [
                 (a(1), 'a'),
                 (a(2), 'd'),
@@ -570,8 +582,15 @@ mod tests {
                 (a(6), 'c')
             ]
         );
-        let merged = merge_sorted(vec![(vec![(a(1), 'x'), (a(2), 'y')], true)], &[a(2)]);
-        assert_eq!(merged, [(a(1), 'x')]);
-        assert!(merge_sorted::<char>(vec![], &[]).is_empty());
+        let got = merged(vec![(vec![(a(1), 'x'), (a(2), 'y')], true)], &[a(2)]);
+        assert_eq!(got, [(a(1), 'x')]);
+        assert!(merged::<char>(vec![], &[]).is_empty());
+    }
+
+    /// [`merge_sorted`] into a list.
+    fn merged<T>(lists: Vec<(Vec<(Address, T)>, bool)>, skip: &[Address]) -> Vec<(Address, T)> {
+        let mut merged = Vec::new();
+        merge_sorted(lists, skip, |address, item| merged.push((address, item)));
+        merged
     }
 }

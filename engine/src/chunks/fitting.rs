@@ -3,6 +3,17 @@
 
 use crate::RecoveredTx;
 use alloy_consensus::Transaction as _;
+use rayon::prelude::*;
+
+/// The least gas limit a valid transaction can have: its intrinsic gas is at least this.
+const MIN_TX_GAS: u64 = 21_000;
+
+/// Transactions from which their gas limits are read on all cores (few in the unit tests,
+/// so that their small queues are read so too).
+#[cfg(not(test))]
+const PARALLEL_TXS: usize = 8192;
+#[cfg(test)]
+const PARALLEL_TXS: usize = 2;
 
 /// The first transactions of a queue whose gas limits add up to at most the gas left, with
 /// the running total of their gas limits: one pass over the transactions, which are large
@@ -15,10 +26,35 @@ pub(crate) struct FittingRun {
 
 impl FittingRun {
     /// The first of `txs` whose gas limits add up to at most `gas_left`.
+    ///
+    /// As many as would fit if each had the least gas limit a valid transaction can have
+    /// are read on all cores when they are many (each read is a cache miss); any after them
+    /// (there are more only when some have lower limits) on this thread.
     pub(crate) fn of(txs: &[RecoveredTx], gas_left: u64) -> Self {
-        let mut totals = Vec::with_capacity(txs.len());
+        let most = usize::try_from(gas_left / MIN_TX_GAS)
+            .unwrap_or(usize::MAX)
+            .saturating_add(1)
+            .min(txs.len());
+        let (front, back) = txs.split_at(most);
+        let mut totals = Vec::with_capacity(most);
+        if front.len() >= PARALLEL_TXS {
+            (front.par_iter())
+                .map(|tx| tx.tx.gas_limit())
+                .collect_into_vec(&mut totals);
+        } else {
+            totals.extend(front.iter().map(|tx| tx.tx.gas_limit()));
+        }
+        // The limits become running totals, up to the first that does not fit.
         let mut total = 0u64;
-        for tx in txs {
+        for i in 0..totals.len() {
+            total = total.saturating_add(totals[i]);
+            if total > gas_left {
+                totals.truncate(i);
+                return Self { totals };
+            }
+            totals[i] = total;
+        }
+        for tx in back {
             total = total.saturating_add(tx.tx.gas_limit());
             if total > gas_left {
                 break;
@@ -113,6 +149,19 @@ mod tests {
         assert_eq!(run.count_within(71_999), 2);
         assert_eq!(run.count_within(72_000), 3);
         assert_eq!(run.count_within(u64::MAX), 4);
+    }
+
+    #[test]
+    fn limits_below_the_least_gas_still_count() {
+        // Read first: as many as fit at 21,000 each (two, then three); the rest one by one.
+        let queue = txs(&[10_000; 8]);
+        assert_eq!(FittingRun::of(&queue, 21_000).len(), 2);
+        assert_eq!(FittingRun::of(&queue, 42_000).len(), 4);
+        assert_eq!(FittingRun::of(&queue, 79_999).len(), 7);
+        assert_eq!(FittingRun::of(&queue, 80_000).len(), 8);
+        let mixed = txs(&[30_000, 1_000, 1_000, 1_000, 25_000]);
+        let run = FittingRun::of(&mixed, 33_000);
+        assert_eq!(run.totals, [30_000, 31_000, 32_000, 33_000]);
     }
 
     #[test]

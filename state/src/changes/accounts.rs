@@ -25,6 +25,13 @@ impl AccountChanges {
         }
     }
 
+    /// No accounts, with room for `capacity` of them.
+    pub fn with_capacity(capacity: usize) -> Self {
+        Self {
+            entries: Vec::with_capacity(capacity),
+        }
+    }
+
     /// The changes in `entries`, which are expected sorted by address with each address once
     /// (then this only checks it); otherwise they are sorted, and for an address given more
     /// than once the last one counts, as [`FromIterator`] does.
@@ -68,6 +75,11 @@ impl AccountChanges {
 
     /// Sets what the block did to `address`; returns what was set before, if anything.
     pub fn insert(&mut self, address: Address, update: AccountUpdate) -> Option<AccountUpdate> {
+        // Inserted in order (a merge of sorted lists), each one goes last: no search.
+        if self.entries.last().is_none_or(|(last, _)| *last < address) {
+            self.entries.push((address, update));
+            return None;
+        }
         match self.position(&address) {
             Ok(i) => Some(std::mem::replace(&mut self.entries[i].1, update)),
             Err(i) => {
@@ -244,6 +256,19 @@ mod tests {
         assert_eq!(changes.len(), 2);
         let pairs: Vec<_> = (&changes).into_iter().map(|(a, _)| *a).collect();
         assert_eq!(pairs, [address(1), address(3)]);
+    }
+
+    #[test]
+    fn inserting_in_order_appends_and_an_address_again_replaces() {
+        let mut changes = AccountChanges::with_capacity(3);
+        assert_eq!(changes.insert(address(1), update(1)), None);
+        assert_eq!(changes.insert(address(4), update(4)), None);
+        assert_eq!(changes.insert(address(4), update(40)), Some(update(4)));
+        assert_eq!(changes.insert(address(2), update(2)), None);
+        assert_eq!(changes.insert(address(5), update(5)), None);
+        let entries = changes.into_vec();
+        let expected = [(1, 1), (2, 2), (4, 40), (5, 5)].map(|(a, u)| (address(a), update(u)));
+        assert_eq!(entries, expected);
     }
 
     #[test]
