@@ -324,8 +324,8 @@ impl<'a> ChunkedState<'a> {
             deployed.extend(updates.deployed);
         }
         // Every account is in one list (a dirty one, layered or not, only in its own): the
-        // lists merge into one in order, while the chunks' databases are freed.
-        // Each one goes last in the changes: they are in order without another pass over them.
+        // lists merge in order into the changes (each update goes last there, so the order is
+        // checked as it is written), while the chunks' databases are freed.
         let parts = std::mem::take(&mut self.parts);
         let merge = || {
             let len = lists.iter().map(|(list, _)| list.len()).sum();
