@@ -95,27 +95,28 @@ fn layered_update(layers: &[Layer<'_>]) -> Option<AccountUpdate> {
 /// from the provider), or after a wipe when it is not zero.
 fn changed_slots(layers: &[Cow<'_, [(U256, Slot)]>], wiped: bool) -> BTreeMap<U256, U256> {
     let mut next = vec![0; layers.len()];
-    let mut changed = Vec::new();
+    let mut changed = Vec::with_capacity(layers.iter().map(|layer| layer.len()).max().unwrap_or(0));
     loop {
-        // The lowest slot at the layers' heads, as the latest layer holding it left it.
-        let mut lowest: Option<(U256, Slot)> = None;
-        for (layer, at) in layers.iter().zip(&next) {
-            if let Some((slot, value)) = layer.get(*at)
-                && lowest.is_none_or(|(low, _)| *slot <= low)
+        // The lowest slot at the layers' heads, and the latest layer holding it.
+        let mut lowest: Option<(usize, &U256)> = None;
+        for (index, (layer, at)) in layers.iter().zip(&next).enumerate() {
+            if let Some((slot, _)) = layer.get(*at)
+                && lowest.is_none_or(|(_, low)| slot <= low)
             {
-                lowest = Some((*slot, *value));
+                lowest = Some((index, slot));
             }
         }
-        let Some((slot, value)) = lowest else {
+        let Some((latest, &slot)) = lowest else {
             break;
         };
+        let value = &layers[latest][next[latest]].1;
+        if value.written(wiped) {
+            changed.push((slot, value.current));
+        }
         for (layer, at) in layers.iter().zip(&mut next) {
             if layer.get(*at).is_some_and(|(held, _)| *held == slot) {
                 *at += 1;
             }
-        }
-        if value.written(wiped) {
-            changed.push((slot, value.current));
         }
     }
     // In order: the map is built in one pass.
