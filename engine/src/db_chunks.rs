@@ -372,6 +372,9 @@ impl<'a> ChunkedState<'a> {
                 .iter()
                 .map(|address| Task::Dirty(*address, self.layers(address))),
         );
+        // The longest first: rayon's threads start from the front, so a long task taken
+        // last (when the other thread has recorded the receipts) does not end alone.
+        tasks.sort_by_key(|task| std::cmp::Reverse(task.weight()));
         tasks
     }
 
@@ -402,6 +405,20 @@ enum Task<'s, 'a> {
     /// paid fees), with the parts' states of it, in block order: one, or the layers of an
     /// account with many slots (see [`ChunkedState::add`]).
     Dirty(Address, Vec<Layer<'s>>),
+}
+
+impl Task<'_, '_> {
+    /// About how long it takes: the accounts or slots it goes through.
+    fn weight(&self) -> usize {
+        match self {
+            Task::Part(part) => part.accounts.len(),
+            Task::Account(_, (cached, _)) => cached.storage.len(),
+            Task::Dirty(_, layers) => layers
+                .iter()
+                .map(|(cached, _)| cached.storage.len() + 1)
+                .sum(),
+        }
+    }
 }
 
 impl BlockDb<'_> {
