@@ -10,8 +10,9 @@ use std::ops::Index;
 /// A map with `BTreeMap`'s interface where blocks use it, kept as one sorted list: an
 /// executor hands its changes over already in order (and the parallel one merges the
 /// sorted lists of its threads) without building a tree, readers walk it in order, and a
-/// lookup is a binary search. Inserting in the middle moves the entries after it: build
-/// large sets with [`FromIterator`] or [`AccountChanges::from_sorted`] instead.
+/// lookup is a binary search. Inserting in address order appends; inserting in the middle
+/// moves the entries after it: build large unordered sets with [`FromIterator`] or
+/// [`AccountChanges::from_sorted`] instead.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AccountChanges {
     entries: Vec<(Address, AccountUpdate)>,
