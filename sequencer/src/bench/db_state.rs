@@ -7,13 +7,8 @@ use altius_state::{LatestState, StateCommitter, StateDb, StateProvider};
 use clap::ValueEnum;
 use eyre::WrapErr;
 use redb::Database;
-use std::{
-    path::PathBuf,
-    sync::{
-        Arc,
-        atomic::{AtomicUsize, Ordering},
-    },
-};
+use std::sync::Arc;
+use tempfile::TempDir;
 
 /// Where the executed state lives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -32,12 +27,14 @@ pub(super) enum BenchState<'b> {
     Db(Box<DbState>),
 }
 
-/// A state database in a folder of its own, removed when it is dropped, and the snapshot
-/// read.
+/// A state database in a temporary folder of its own, and the snapshot read. The folder
+/// is removed when it is dropped, after the database (fields drop in order).
 pub(super) struct DbState {
     latest: LatestState,
     _state: StateDb,
-    pub(super) dir: PathBuf,
+    /// Held for its drop (the tests also read its path).
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(super) dir: TempDir,
 }
 
 impl<'b> BenchState<'b> {
@@ -46,22 +43,11 @@ impl<'b> BenchState<'b> {
         match kind {
             StateKind::Memory => Ok(Self::Memory(&block.state)),
             StateKind::Db => {
-                // One folder per state, also when several are open in one process.
-                static OPENED: AtomicUsize = AtomicUsize::new(0);
-                let n = OPENED.fetch_add(1, Ordering::Relaxed);
-                let name = format!("altius-bench-engine-{}-{n}", std::process::id());
-                let dir = std::env::temp_dir().join(name);
-                std::fs::create_dir_all(&dir)
-                    .wrap_err_with(|| format!("cannot create {}", dir.display()))?;
-                // Until the database owns the folder, a failure removes it here.
-                let committed = committed(block, &dir);
-                let (state, latest) = match committed {
-                    Ok(opened) => opened,
-                    Err(err) => {
-                        let _ = std::fs::remove_dir_all(&dir);
-                        return Err(err);
-                    }
-                };
+                let dir = tempfile::Builder::new()
+                    .prefix("altius-bench-engine-")
+                    .tempdir()
+                    .wrap_err("cannot create a temporary folder")?;
+                let (state, latest) = committed(block, dir.path())?;
                 Ok(Self::Db(Box::new(DbState {
                     latest,
                     _state: state,
@@ -77,12 +63,6 @@ impl<'b> BenchState<'b> {
             Self::Memory(state) => *state,
             Self::Db(db) => &db.latest,
         }
-    }
-}
-
-impl Drop for DbState {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 

@@ -218,7 +218,7 @@ mod tests {
         let db_state::BenchState::Db(db) = &state else {
             panic!("not a database");
         };
-        let dir = db.dir.clone();
+        let dir = db.dir.path().to_path_buf();
         // The database holds the workload's state: the token balance slots and accounts.
         for (address, account) in &built.state.accounts {
             assert_eq!(state.provider().account(*address).unwrap(), Some(*account));

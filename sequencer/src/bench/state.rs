@@ -29,18 +29,22 @@ pub fn run(args: StateBenchArgs) -> eyre::Result<()> {
     let threads = args
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let (dir, temporary) = match args.datadir {
-        Some(d) => (d, false),
+    // Without `--datadir`, a temporary folder removed when `temporary` is dropped.
+    let (dir, _temporary) = match args.datadir {
+        Some(d) => {
+            std::fs::create_dir_all(&d)
+                .wrap_err_with(|| format!("cannot create {}", d.display()))?;
+            (d, None)
+        }
         None => {
-            let d = std::env::temp_dir().join(format!("altius-bench-state-{}", std::process::id()));
-            (d, true)
+            let t = tempfile::Builder::new()
+                .prefix("altius-bench-state-")
+                .tempdir()
+                .wrap_err("cannot create a temporary folder")?;
+            (t.path().to_path_buf(), Some(t))
         }
     };
-    std::fs::create_dir_all(&dir).wrap_err_with(|| format!("cannot create {}", dir.display()))?;
     let report = altius_state::run_state_bench(args.accounts, args.updates, threads, &dir);
-    if temporary {
-        let _ = std::fs::remove_dir_all(&dir);
-    }
     println!("{}", serde_json::to_string(&report?)?);
     Ok(())
 }
