@@ -6,7 +6,8 @@ use super::{
     BlockArgs, BlockReport, alternate, db_state::BenchState, median, reexecutions, round3,
 };
 use altius_engine::{
-    ExecutionMode, Executor, ParallelExecutor, SequentialExecutor, workload::WorkloadBlock,
+    BlockExecution, EngineError, ExecutionMode, Executor, ParallelExecutor, RecoveredTx,
+    SequentialExecutor, workload::WorkloadBlock,
 };
 use altius_state::StateProvider;
 use clap::Args;
@@ -22,8 +23,10 @@ pub struct EngineBenchArgs {
     /// The block and the runs.
     #[command(flatten)]
     pub block: BlockArgs,
-    /// Also measure the machine's ceiling for the block: `threads` sequential executions of
-    /// it at the same time, against one alone (reported as `ceiling`).
+    /// Also measure the machine's ceilings for the block: `threads` sequential executions of
+    /// it at the same time against one alone (`ceiling`), and `threads` sequential
+    /// executions of its parts at the same time against one of the whole block alone
+    /// (`split_ceiling`).
     #[arg(long)]
     pub ceiling: bool,
     /// The state executed on: the workload's in-memory maps, or the same state in a redb
@@ -41,11 +44,9 @@ struct Report {
     parallel_ms: f64,
     speedup: f64,
     reexecutions: u64,
-    /// `threads` times the time of one sequential execution alone over the time of
-    /// `threads` of them at the same time, medians: the speedup that the machine's cores
-    /// allow the block, its caches and memory shared (with `--ceiling`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    ceiling: Option<f64>,
+    /// The speedups the machine allows the block (with `--ceiling`).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    ceiling: Option<Ceiling>,
     /// `"db"` when the block ran over a state database (`--state db`).
     #[serde(skip_serializing_if = "Option::is_none")]
     state: Option<&'static str>,
@@ -88,47 +89,83 @@ pub fn run(args: EngineBenchArgs) -> eyre::Result<()> {
     Ok(())
 }
 
-/// The machine's ceiling for `block` over `state` on `threads` threads (see
-/// [`Report::ceiling`]), over `runs` runs of each side, alternating, after a warm-up.
+/// What `--ceiling` measured: the speedups the machine allows the block on `threads`
+/// threads, its caches and memory shared.
+#[derive(Debug, Serialize)]
+pub(super) struct Ceiling {
+    /// `threads` times the median time of one sequential execution of the block alone over
+    /// that of `threads` of them at the same time.
+    pub(super) ceiling: f64,
+    /// The median time of one sequential execution of the block alone over that of
+    /// `threads` at the same time, each of one of `threads` contiguous parts of the block,
+    /// over the state before it: what a parallel executor would reach if it did no more
+    /// than split the block (no checks, no merge). `None` when the parts executed other
+    /// transactions than the block does (one depends on an earlier part).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) split_ceiling: Option<f64>,
+}
+
+/// The machine's ceilings for `block` over `state` on `threads` threads (see [`Ceiling`]),
+/// over `runs` runs of each side, alternating, after a warm-up.
 pub(super) fn ceiling(
     sequential: &SequentialExecutor,
     state: &dyn StateProvider,
     block: &WorkloadBlock,
     threads: usize,
     runs: usize,
-) -> eyre::Result<f64> {
-    let execute = |txs| {
-        sequential
-            .execute_block(state, &block.env, txs, ExecutionMode::Validate)
-            .map(drop)
-    };
-    let (mut alone, mut together) = (Vec::new(), Vec::new());
+) -> eyre::Result<Ceiling> {
+    let execute = |txs| sequential.execute_block(state, &block.env, txs, ExecutionMode::Build);
+    // The transactions the executions included, in all.
+    let included = |outs: Vec<BlockExecution>| outs.iter().map(|out| out.txs.len()).sum::<usize>();
+    let part_len = block.txs.len().div_ceil(threads).max(1);
+    let (mut alone, mut together, mut split) = (Vec::new(), Vec::new(), Vec::new());
+    let mut parts_hold = true;
     for run in 0..=runs {
-        let txs = block.txs.clone();
-        let start = Instant::now();
-        execute(txs)?;
-        let alone_ms = start.elapsed().as_secs_f64() * 1e3;
-        let copies: Vec<_> = (0..threads).map(|_| block.txs.clone()).collect();
-        let start = Instant::now();
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = copies
-                .into_iter()
-                .map(|txs| scope.spawn(move || execute(txs)))
-                .collect();
-            handles.into_iter().try_for_each(|handle| {
-                handle
-                    .join()
-                    .map_err(|_| eyre::eyre!("a sequential execution panicked"))?
-                    .map_err(eyre::Report::from)
-            })
-        })?;
-        let together_ms = start.elapsed().as_secs_f64() * 1e3;
+        let (alone_ms, whole) = at_once(vec![block.txs.clone()], execute)?;
+        let copies = (0..threads).map(|_| block.txs.clone()).collect();
+        let (together_ms, _) = at_once(copies, execute)?;
+        let parts = block.txs.chunks(part_len).map(<[_]>::to_vec).collect();
+        let (split_ms, parts) = at_once(parts, execute)?;
+        parts_hold &= included(parts) == included(whole);
         if run > 0 {
             alone.push(alone_ms);
             together.push(together_ms);
+            split.push(split_ms);
         }
     }
-    Ok(round3(
-        threads as f64 * median(&mut alone) / median(&mut together),
-    ))
+    let alone = median(&mut alone);
+    Ok(Ceiling {
+        ceiling: round3(threads as f64 * alone / median(&mut together)),
+        split_ceiling: parts_hold.then(|| round3(alone / median(&mut split))),
+    })
+}
+
+/// Executes each of `blocks` with `execute` at the same time, one thread each (a single one
+/// on this thread); returns the milliseconds until all are done, and their outcomes (freed
+/// by the caller, after the clock).
+fn at_once<E>(blocks: Vec<Vec<RecoveredTx>>, execute: E) -> eyre::Result<(f64, Vec<BlockExecution>)>
+where
+    E: Fn(Vec<RecoveredTx>) -> Result<BlockExecution, EngineError> + Sync,
+{
+    let start = Instant::now();
+    let outs = match <[_; 1]>::try_from(blocks) {
+        Ok([txs]) => vec![execute(txs)?],
+        Err(blocks) => std::thread::scope(|scope| {
+            let execute = &execute;
+            let handles: Vec<_> = blocks
+                .into_iter()
+                .map(|txs| scope.spawn(move || execute(txs)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|handle| {
+                    let out = handle
+                        .join()
+                        .map_err(|_| eyre::eyre!("a sequential execution panicked"))??;
+                    eyre::Ok(out)
+                })
+                .collect::<eyre::Result<Vec<_>>>()
+        })?,
+    };
+    Ok((start.elapsed().as_secs_f64() * 1e3, outs))
 }

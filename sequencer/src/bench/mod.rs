@@ -197,10 +197,20 @@ mod tests {
         let block = small_block(200, 2);
         let (_, built, threads) = block.block("erc20").unwrap();
         let sequential = altius_engine::SequentialExecutor::new(built.chain.clone());
-        let ceiling = engine::ceiling(&sequential, &built.state, &built, threads, 2).unwrap();
+        let measured = engine::ceiling(&sequential, &built.state, &built, threads, 2).unwrap();
         // Two executions at once take more than none and less than one after the other
-        // would on one core, give or take the noise of a shared machine.
-        assert!(ceiling > 0.2 && ceiling < 4.0, "{ceiling}");
+        // would on one core, give or take the noise of a shared machine; so do two halves.
+        for ceiling in [Some(measured.ceiling), measured.split_ceiling] {
+            assert!(ceiling.is_some_and(|c| c > 0.2 && c < 4.0), "{measured:?}");
+        }
+        // Parts that include other transactions than the block does are not a split of it:
+        // the block's second half repeats its first, which the block leaves out (nonce too
+        // low) and the second part includes.
+        let mut repeated = built.clone();
+        repeated.txs.truncate(100);
+        repeated.txs.extend_from_within(..);
+        let measured = engine::ceiling(&sequential, &built.state, &repeated, 2, 1).unwrap();
+        assert_eq!(measured.split_ceiling, None, "{measured:?}");
         engine::run(engine::EngineBenchArgs {
             workload: "erc20".into(),
             block,
