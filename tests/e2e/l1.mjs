@@ -153,8 +153,8 @@ export function singularBatches(channelData) {
 /**
  * Reads every batch on L1, then matches each to one of the node's blocks (by parent hash,
  * timestamp and transaction hashes): returns {counts, unmatched, head}, counts[n] being how
- * many batches on L1 hold block n (n <= head, the node's head after the L1 was read), and
- * order the block numbers of the batches in L1 order.
+ * many batches on L1 hold block n (n <= head, the node's head after the L1 was read),
+ * order the block numbers of the batches in L1 order, and orderChannels their channels.
  */
 export async function batchCoverage(l1Url, nodeUrl, inbox) {
   const channels = completeChannels(await inboxTransactions(l1Url, inbox));
@@ -170,6 +170,7 @@ export async function batchCoverage(l1Url, nodeUrl, inbox) {
   let unmatched = 0;
   const where = {};
   const order = [];
+  const orderChannels = [];
   for (const b of batches) {
     const block = byKey.get(`${b.parentHash}/${b.timestamp}`);
     if (!block) {
@@ -181,9 +182,10 @@ export async function batchCoverage(l1Url, nodeUrl, inbox) {
     }
     counts[block.n]++;
     order.push(block.n);
+    orderChannels.push(b.channel);
     (where[block.n] ??= []).push(`channel 0x${b.channel} (L1 block ${b.l1Block})`);
   }
-  return { counts, unmatched, head, where, order };
+  return { counts, unmatched, head, where, order, orderChannels };
 }
 
 /**
@@ -210,7 +212,8 @@ export async function assertPostedOnce(assert, l1Url, nodeUrl, inbox, safe) {
  * block is out of order and dropped), yields blocks 1..safe, and that every batch on L1 is
  * one of the node's blocks. After the L1 lost data, a channel that landed before the
  * batcher noticed the loss is submitted again after the lost ones, leaving a stale copy
- * on L1: returns {stale, ahead} counts.
+ * on L1: returns the {stale, ahead} counts of batches, and staleChannels, the set of the
+ * channels that hold the stale copies.
  */
 export async function assertDerivable(assert, l1Url, nodeUrl, inbox, safe) {
   const cov = await batchCoverage(l1Url, nodeUrl, inbox);
@@ -218,11 +221,14 @@ export async function assertDerivable(assert, l1Url, nodeUrl, inbox, safe) {
   let next = 1;
   let stale = 0;
   let ahead = 0;
-  for (const n of cov.order) {
+  const staleChannels = new Set();
+  cov.order.forEach((n, i) => {
     if (n === next) next++;
-    else if (n < next) stale++;
-    else ahead++;
-  }
+    else if (n < next) {
+      stale++;
+      staleChannels.add(cov.orderChannels[i]);
+    } else ahead++;
+  });
   assert.ok(next > safe, `derivation from L1 reaches block ${next - 1}, safe is ${safe}; batches in L1 order: ${cov.order}`);
-  return { stale, ahead };
+  return { stale, ahead, staleChannels };
 }
